@@ -1,0 +1,1 @@
+"""Plenary: a backend for hybrid forum sessions."""

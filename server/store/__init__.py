@@ -1,0 +1,1 @@
+"""Redis: the connection (embedded when none is configured), key names and Lua scripts."""

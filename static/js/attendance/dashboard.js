@@ -1,0 +1,4 @@
+// Organizer attendance dashboard (owned by the attendance capability)
+export function mount(root, client, ctx) {
+  root.textContent = "";
+}

@@ -1,0 +1,4 @@
+// Moderation console (owned by the chat capability)
+export function mount(root, client, ctx) {
+  root.textContent = "";
+}

@@ -1,0 +1,4 @@
+// Speaker publisher (WHIP) (owned by the media capability)
+export function mount(root, client, ctx) {
+  root.textContent = "";
+}

@@ -1,0 +1,4 @@
+// Moderator stage controls (owned by the media capability)
+export function mount(root, client, ctx) {
+  root.textContent = "";
+}

@@ -1,0 +1,1 @@
+"""Real parts for tests: Redis, uvicorn processes, WebSocket clients."""
