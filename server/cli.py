@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,9 @@ def serve(args: argparse.Namespace) -> int:
             log_config=None, access_log=False, lifespan="on", server_header=False,
             ws_per_message_deflate=False, backlog=4096,
         ), app=app, drain=settings.drain_seconds)
+        # uvicorn re-raises the signal it caught once it has shut down; with this handler that
+        # becomes a clean exit that still runs the finally below (and stops the embedded Redis)
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         try:
             server.run()
         except OSError as exc:

@@ -121,7 +121,8 @@ def parse(path: Path) -> tuple[EventFile | None, list[str]]:
             continue
         label = f"segments[{i}]"
         if segment.id in seen:
-            problem((*base, "id"), f"{label}.id", f"duplicate id {segment.id!r} (first at segments[{seen[segment.id]}])")
+            first = f"segments[{seen[segment.id]}]"
+            problem((*base, "id"), f"{label}.id", f"duplicate id {segment.id!r} (first at {first})")
         seen.setdefault(segment.id, i)
         if not _ID.match(segment.id):
             problem((*base, "id"), f"{label}.id", "must be lowercase letters, digits and dashes")
@@ -163,7 +164,8 @@ def check(paths: list[Path]) -> list[str]:
         problems.extend(found)
         if parsed is not None:
             if parsed.event.id in ids:
-                problems.append(f"{path}:1: event.id: {parsed.event.id!r} is also the id of {ids[parsed.event.id]}")
+                other = ids[parsed.event.id]
+                problems.append(f"{path}:1: event.id: {parsed.event.id!r} is also the id of {other}")
             ids[parsed.event.id] = path
     return problems
 

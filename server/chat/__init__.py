@@ -1,5 +1,9 @@
-"""The chat capability: its model, its Redis keys and its routes."""
+"""The chat capability: chat rooms, Q&A, reactions and moderation.
+
+``counts(svc, event_id)`` is the small public function the attendance report reads.
+"""
 
 from server.chat.routes import install, routes, uninstall
+from server.chat.stats import counts
 
-__all__ = ["install", "routes", "uninstall"]
+__all__ = ["counts", "install", "routes", "uninstall"]

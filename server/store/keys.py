@@ -87,6 +87,10 @@ class Keys:
     def pinned(self) -> str:
         return f"{self.base}:chat:pinned"
 
+    def pinned_in(self, room: str) -> str:
+        """STRING the message JSON pinned in ``room``."""
+        return f"{self.base}:chat:{room}:pinned"
+
     @property
     def modlog(self) -> str:
         return f"{self.base}:modlog"
@@ -105,6 +109,11 @@ class Keys:
         return f"{self.base}:qa:voters:{qid}"
 
     @property
+    def question_vote_versions(self) -> str:
+        """HASH question id -> how many vote changes it has had (orders vote pushes)."""
+        return f"{self.base}:qa:vote_versions"
+
+    @property
     def question_seq(self) -> str:
         return f"{self.base}:qa:seq"
 
@@ -119,6 +128,24 @@ class Keys:
 
     def reaction_debounce(self, user: str) -> str:
         return f"{self.base}:reactions:debounce:{user}"
+
+    @property
+    def reactions_lock(self) -> str:
+        """STRING held for one second by the node that publishes the reaction aggregate."""
+        return f"{self.base}:reactions:lock"
+
+    def qa_dedupe(self, user: str, client_id: str) -> str:
+        return f"{self.base}:qa:dedupe:{user}:{client_id}"
+
+    @property
+    def chat_stats(self) -> str:
+        """HASH chat / questions / chat:<segment> / questions:<segment> -> count."""
+        return f"{self.base}:chat:stats"
+
+    @property
+    def chat_user_stats(self) -> str:
+        """HASH <user>:chat / <user>:questions -> count."""
+        return f"{self.base}:chat:user_stats"
 
     # attendance
     @property
@@ -198,6 +225,40 @@ class Keys:
     def registrants(self) -> str:
         """HASH badge id -> registrant JSON (walk-ins and imported lists)."""
         return f"{self.base}:registrants"
+
+    @property
+    def presence_since(self) -> str:
+        """HASH user id -> unix time their current online stretch began (for watch time)."""
+        return f"{self.base}:presence:since"
+
+    @property
+    def attendance_totals(self) -> str:
+        """HASH watch_total, since_sum, since_n: total watch time without scanning every user."""
+        return f"{self.base}:attendance:totals"
+
+    @property
+    def online_by(self) -> str:
+        """HASH "country:<x>" / "organisation:<x>" -> users online now."""
+        return f"{self.base}:attendance:online_by"
+
+    @property
+    def unique_by(self) -> str:
+        """HASH "country:<x>" / "organisation:<x>" -> distinct users ever online."""
+        return f"{self.base}:attendance:unique_by"
+
+    @property
+    def segment_now(self) -> str:
+        """HASH id, started_at: the segment attendance last saw as live."""
+        return f"{self.base}:attendance:segment_now"
+
+    def attendance_slot(self, kind: str, slot: int) -> str:
+        """STRING set NX by the one node that does ``kind`` work for this time slot."""
+        return f"{self.base}:attendance:slot:{kind}:{slot}"
+
+    @property
+    def attendance_pushed(self) -> str:
+        """STRING digest of the figures last pushed on the attendance topic."""
+        return f"{self.base}:attendance:pushed"
 
     # media
     @property
