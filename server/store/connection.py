@@ -100,17 +100,22 @@ class EmbeddedRedis:
 
 
 def client(url: str) -> aioredis.Redis:
-    """A client that retries briefly on connection errors and then fails fast, never hangs."""
-    return aioredis.Redis.from_url(
+    """A client that retries briefly on connection errors and then fails fast, never hangs.
+
+    The pool blocks (up to 5 s) for a free connection instead of raising "Too many connections"
+    when a burst of requests outnumbers it.
+    """
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
-        decode_responses=False,
+        max_connections=64,
+        timeout=5,
         socket_connect_timeout=2,
         socket_timeout=5,
         health_check_interval=15,
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
-        max_connections=256,
     )
+    return aioredis.Redis(connection_pool=pool, decode_responses=False)
 
 
 async def check_reachable(url: str, setting: str = "REDIS_URL") -> None:
