@@ -105,7 +105,8 @@ async def test_sigterm_drains_then_closes_sockets_with_1012_and_exits(
         statuses: list[int] = []
         while n.process.poll() is None and time.monotonic() - started < 10:
             try:
-                statuses.append(httpx.get(f"{n.url}/readyz", timeout=0.5).status_code)
+                async with httpx.AsyncClient() as http:
+                    statuses.append((await http.get(f"{n.url}/readyz", timeout=0.5)).status_code)
             except httpx.HTTPError:
                 statuses.append(0)
             await asyncio.sleep(0.05)

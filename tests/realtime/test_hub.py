@@ -141,7 +141,8 @@ async def test_slow_consumer_is_evicted_while_200_others_keep_receiving(
                 for _ in range(100):
                     await pub.publish(EVENT, TOPIC, {"mark": count, "pad": payload})
                     count += 1
-                await asyncio.gather(*(c.wait_for(lambda c: len(marks(c)) == count, 30, what="the round")
+                expected = count
+                await asyncio.gather(*(c.wait_for(lambda c, n=expected: len(marks(c)) == n, 30, what="the round")
                                        for c in others))
                 if evicted() >= 1:
                     break
