@@ -53,13 +53,21 @@ def _line(marks: Marks, path: tuple[Any, ...]) -> int:
 
 
 def _msgspec_path(message: str) -> tuple[tuple[Any, ...], str]:
-    """Turn msgspec's ``... - at `$.segments[3].duration``` into a path and the field's name."""
+    """Turn msgspec's ``... - at `$.segments[3].duration``` into a path and the field's name.
+
+    For an unknown or missing key msgspec points at the enclosing object; the key's own name
+    is added so the report says ``segments[1].colour`` at the line of ``colour:``.
+    """
     match = re.search(r"at `\$(.*)`", message)
-    if not match:
-        return (), ""
     parts: list[Any] = []
-    for name, index in re.findall(r"\.([A-Za-z_][\w]*)|\[(\d+)\]", match.group(1)):
-        parts.append(int(index) if index else name)
+    if match:
+        for name, index in re.findall(r"\.([A-Za-z_][\w]*)|\[(\d+)\]", match.group(1)):
+            parts.append(int(index) if index else name)
+    key = re.search(r"(?:unknown|missing required) field `([^`]+)`", message)
+    if key:
+        parts.append(key.group(1))
+    if not parts:
+        return (), ""
     field = ".".join(str(p) for p in parts)
     return tuple(parts), field
 
@@ -112,6 +120,13 @@ def parse(path: Path) -> tuple[EventFile | None, list[str]]:
     seen: dict[str, int] = {}
     for i, raw in enumerate(raw_segments):
         base = ("segments", i)
+        raw_id = raw.get("id") if isinstance(raw, dict) else None
+        if isinstance(raw_id, str):
+            # checked before validation so a duplicate is named even when either copy has other faults
+            if raw_id in seen:
+                first = f"segments[{seen[raw_id]}]"
+                problem((*base, "id"), f"segments[{i}].id", f"duplicate id {raw_id!r} (first at {first})")
+            seen.setdefault(raw_id, i)
         try:
             segment = msgspec.convert(raw, Segment)
         except msgspec.ValidationError as exc:
@@ -120,10 +135,6 @@ def parse(path: Path) -> tuple[EventFile | None, list[str]]:
                     str(exc).split(" - at ")[0])
             continue
         label = f"segments[{i}]"
-        if segment.id in seen:
-            first = f"segments[{seen[segment.id]}]"
-            problem((*base, "id"), f"{label}.id", f"duplicate id {segment.id!r} (first at {first})")
-        seen.setdefault(segment.id, i)
         if not _ID.match(segment.id):
             problem((*base, "id"), f"{label}.id", "must be lowercase letters, digits and dashes")
         if not _TIME.match(segment.start):

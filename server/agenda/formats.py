@@ -170,7 +170,8 @@ def schedule_ics(event: Event, netloc: str = "plenary", base_url: str = "") -> b
             vevent.add("url", f"{base_url}/?event={info.id}#{s.id}")
         cal.add_component(vevent)
     cal.add_missing_timezones()
-    return cal.to_ical()
+    ics: bytes = cal.to_ical()
+    return ics
 
 
 def _people_lines(s: Segment) -> str:
@@ -295,5 +296,6 @@ def import_frab(text: str) -> str:
         segments.append(seg)
     header = (f"# Imported from a frab/pretalx schedule (version {schedule.get('version', '?')}) "
               f"by `plenary agenda import`.\n")
-    return header + yaml.safe_dump({"event": info, "segments": segments}, sort_keys=False, allow_unicode=True,
-                                   width=110)
+    body: str = yaml.safe_dump({"event": info, "segments": segments}, sort_keys=False, allow_unicode=True,
+                               width=110)
+    return header + body

@@ -94,7 +94,7 @@ async def post_action(request: Request) -> Response:
     try:
         data = await perform(services(request), event, claims, body)
     except Refused as exc:
-        extra = {"state": exc.state} if exc.state is not None else {}
+        extra: dict[str, Any] = {"state": exc.state} if exc.state is not None else {}
         raise Problem(exc.status, exc.code, exc.message, **extra) from None
     return json_response(data)
 

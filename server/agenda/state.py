@@ -13,7 +13,7 @@ Other capabilities call :func:`current_segment` to learn which segment is on.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -68,7 +68,8 @@ def _encode(state: AgendaState) -> list[str]:
 
 
 async def load(svc: Services, event_id: str) -> AgendaState:
-    return _decode(await svc.redis.hgetall(Keys(event_id).agenda))
+    raw = cast(dict[bytes, bytes], await svc.redis.hgetall(Keys(event_id).agenda))
+    return _decode(raw)
 
 
 def _segment_at(event: Event, index: int) -> str:
@@ -105,7 +106,8 @@ async def apply(svc: Services, event: Event, claims: Claims, action: Action, exp
 
 async def read_log(svc: Services, event_id: str, count: int = 500) -> list[dict[str, Any]]:
     """The newest ``count`` transitions, oldest first."""
-    entries = await svc.redis.xrevrange(Keys(event_id).agenda_log, count=count)
+    entries = cast(list[tuple[bytes, dict[bytes, bytes]]],
+                   await svc.redis.xrevrange(Keys(event_id).agenda_log, count=count))
     out: list[dict[str, Any]] = []
     for entry_id, fields in reversed(entries):
         item: dict[str, Any] = {"id": entry_id.decode()}

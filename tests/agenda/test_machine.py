@@ -103,8 +103,8 @@ def test_illegal_moves_name_the_current_state(setup: list[str], action: str, kw:
 
 @pytest.mark.parametrize(
     ("name", "kw", "code"),
-    [("jump", {}, "unknown_action"), ("goto", {}, "unknown_segment"), ("extend", {"minutes": 0}, "invalid_minutes"),
-     ("extend", {"minutes": 500}, "invalid_minutes")],
+    [("jump", {}, "unknown_action"), ("goto", {}, "unknown_segment"),
+     ("extend", {"minutes": 0}, "invalid_minutes"), ("extend", {"minutes": 500}, "invalid_minutes")],
 )
 def test_malformed_actions_are_refused_with_a_code(name: str, kw: dict[str, object], code: str) -> None:
     with pytest.raises(InvalidAction) as caught:
@@ -119,7 +119,8 @@ def test_goto_an_unknown_segment_is_refused() -> None:
 
 
 def test_every_action_is_covered() -> None:
-    assert {a.value for a in ActionName} == {"start", "next", "previous", "goto", "extend", "pause", "resume", "end"}
+    expected = {"start", "next", "previous", "goto", "extend", "pause", "resume", "end"}
+    assert {a.value for a in ActionName} == expected
 
 
 def test_twenty_concurrent_next_advance_once(node: Node) -> None:
