@@ -22,7 +22,8 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol as TypingProtocol
+from typing import Any
+from typing import Protocol as TypingProtocol
 
 import msgspec
 from starlette.websockets import WebSocket, WebSocketState
@@ -100,7 +101,7 @@ class Head(msgspec.Struct, frozen=True):
     user: str = ""
     code: int = 0
     reason: str = ""
-    msg: msgspec.Raw | None = None
+    msg: msgspec.Raw = msgspec.Raw(b"null")  # msgspec cannot decode Raw inside a union
 
 
 _head = msgspec.json.Decoder(Head)
@@ -492,7 +493,7 @@ class Hub:
         head = _head.decode(data)
         if head.type == "push":
             await self._fan_out(event, head.topic, head.seq, head.epoch, data)
-        elif head.type == "direct" and head.msg is not None:
+        elif head.type == "direct" and bytes(head.msg) != b"null":
             for conn in list(self._by_user.get((event, head.user), ())):
                 conn.send(bytes(head.msg), urgent=True)
         elif head.type == "kick":
