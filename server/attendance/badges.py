@@ -30,6 +30,7 @@ import segno
 VERSION = "PB1"
 MAX_BADGE = 512
 MAC_BYTES = 16
+CSV_COLUMNS = ["id", "name", "organisation", "country", "badge", "file", "link"]
 
 
 class BadgeError(Exception):
@@ -96,13 +97,13 @@ def svg(badge_text: str, name: str, event_title: str, organisation: str = "", co
     qr = segno.make(badge_text, error="m")
     uri = qr.svg_data_uri(scale=4, border=2)
     subtitle = " · ".join(x for x in (organisation, country) if x)
+    text = '<text x="180" font-family="sans-serif" text-anchor="middle" '
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" width="90mm" height="130mm" viewBox="0 0 360 520">'
         '<rect width="360" height="520" fill="#fff" stroke="#222"/>'
-        f'<text x="180" y="40" font-family="sans-serif" font-size="16" text-anchor="middle">{escape(event_title)}</text>'
-        f'<text x="180" y="110" font-family="sans-serif" font-size="30" font-weight="bold" '
-        f'text-anchor="middle">{escape(name)}</text>'
-        f'<text x="180" y="145" font-family="sans-serif" font-size="16" text-anchor="middle">{escape(subtitle)}</text>'
+        f'{text}y="40" font-size="16">{escape(event_title)}</text>'
+        f'{text}y="110" font-size="30" font-weight="bold">{escape(name)}</text>'
+        f'{text}y="145" font-size="16">{escape(subtitle)}</text>'
         f'<image x="50" y="190" width="260" height="260" href="{uri}"/>'
         "</svg>\n"
     )
@@ -157,15 +158,16 @@ def cli(args: argparse.Namespace) -> int:
         traits = {k: person[k] for k in ("country", "organisation") if person.get(k)}
         text = sign(settings.secret, event.id, attendee, person["name"])
         filename = f"badge-{_safe(attendee)}.svg"
-        (out / filename).write_text(svg(text, person["name"], event.info.title, traits.get("organisation", ""),
-                                        traits.get("country", "")), encoding="utf-8")
+        drawn = svg(text, person["name"], event.info.title, traits.get("organisation", ""),
+                    traits.get("country", ""))
+        (out / filename).write_text(drawn, encoding="utf-8")
         token = mint(settings.secret, event=event.id, role=Role.ATTENDEE, name=person["name"], sub=attendee,
                      traits=traits or None, ttl=14 * 86400)
         rows.append({"id": attendee, "name": person["name"], "organisation": traits.get("organisation", ""),
                      "country": traits.get("country", ""), "badge": text, "file": filename,
                      "link": f"{settings.base_url}/?event={event.id}#token={token}"})
     with (out / "badges.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["id", "name", "organisation", "country", "badge", "file", "link"])
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
     print(f"wrote {len(rows)} badges and badges.csv to {out}")

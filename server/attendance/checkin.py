@@ -52,7 +52,8 @@ async def record(svc: Services, event: Event, attendee: str, person: dict[str, s
         "checkin_scan",
         [k.checkin, k.in_hall, k.checkin_log, k.registrants, k.reached, k.peaks, k.segment_marks,
          k.segment_in_person(seg or "_none")],
-        [attendee, direction, gate, f"{time.time():.3f}", msgspec.json.encode(person), seg, svc.key_ttl, actor],
+        [attendee, direction, gate, f"{time.time():.3f}", msgspec.json.encode(person), seg, svc.key_ttl,
+         actor],
     )
     return bool(first), bool(moved), int(hall)
 
@@ -76,7 +77,8 @@ async def scan(request: Request) -> Response:
                               "in_hall": hall})
     if first:
         return json_response({"status": "checked_in", "attendee": who, "in_hall": hall}, status=201)
-    return json_response({"status": "already_checked_in", "reentered": moved, "attendee": who, "in_hall": hall})
+    return json_response({"status": "already_checked_in", "reentered": moved, "attendee": who,
+                          "in_hall": hall})
 
 
 async def walkin(request: Request) -> Response:

@@ -64,9 +64,12 @@ async def figures(svc: Services, event: Event, *, series: bool = True) -> dict[s
     if series:
         pipe.xrevrange(k.timeseries, "+", "-", count=SERIES_POINTS)
     out = await pipe.execute()
-    online, in_hall, reached, peaks_raw, unique, checked_in, totals_raw, online_by, unique_by, marks_raw, now_raw = out[:11]
+    online, in_hall, reached, peaks_raw, unique, checked_in = out[:6]
+    totals_raw, online_by, unique_by, marks_raw, now_raw = out[6:11]
     peaks, totals, marks, live = _hash(peaks_raw), _hash(totals_raw), _hash(marks_raw), _hash(now_raw)
-    watch = _num(totals.get("watch_total")) + now * _num(totals.get("since_n")) - _num(totals.get("since_sum"))
+    # users online now have watched since their stretch began: sum(now - since) without a scan
+    watch = (_num(totals.get("watch_total")) + now * _num(totals.get("since_n"))
+             - _num(totals.get("since_sum")))
     per_segment = out[11:11 + 2 * len(event.segments)]
     data: dict[str, Any] = {
         "event": event.id,
@@ -94,7 +97,9 @@ async def figures(svc: Services, event: Event, *, series: bool = True) -> dict[s
     return data
 
 
-def segment_row(event: Event, segment: Segment, marks: dict[str, str], viewers: int, in_person: int) -> dict[str, Any]:
+def segment_row(
+    event: Event, segment: Segment, marks: dict[str, str], viewers: int, in_person: int
+) -> dict[str, Any]:
     def mark(name: str) -> float | None:
         value = marks.get(f"{segment.id}:{name}")
         return float(value) if value is not None else None

@@ -35,6 +35,9 @@ AUDIENCE_ROLES = frozenset({Role.GUEST, Role.ATTENDEE, Role.SPEAKER})
 HALL_SCREEN = "Hall screen"
 REFRESH_CHUNK = 1000  # connection ids per refresh script call: bounds one script's run time
 PURGE_LIMIT = 1000
+# presence writes share the node's Redis pool with everything else; a connect or disconnect storm
+# must queue here rather than exhaust the pool (which fails fast) and lose a leave
+WRITERS = 8
 
 
 def counted(claims: Claims) -> bool:
@@ -59,13 +62,15 @@ def _leave_keys(k: Keys) -> list[str]:
 
 
 class Presence:
-    """The hub's presence hook for this node; ``segment`` is the live segment per event, kept by the ticker."""
+    """The hub's presence hook on this node; ``segment``: live segment per event, kept by the ticker."""
 
     def __init__(self, svc: Services) -> None:
         self.svc = svc
         self.ttl = svc.settings.presence_ttl
         self.local: dict[str, Connection] = {}
         self.segment: dict[str, str] = {}
+        self.unsettled: dict[str, Connection] = {}  # closed, but the remove failed: retried each tick
+        self._gate = asyncio.Semaphore(WRITERS)
 
     async def connected(self, conn: Connection) -> None:
         if not counted(conn.claims):
@@ -77,10 +82,18 @@ class Presence:
             await self.disconnected(conn)
 
     async def disconnected(self, conn: Connection) -> None:
-        if self.local.pop(conn.id, None) is None:
+        if self.local.pop(conn.id, None) is None and self.unsettled.pop(conn.id, None) is None:
             return
-        k = Keys(conn.event)
-        await self.svc.scripts.run("presence_remove", _leave_keys(k), [conn.id, _now()])
+        try:
+            await self._run("presence_remove", _leave_keys(Keys(conn.event)), [conn.id, _now()])
+        except Exception:
+            self.unsettled[conn.id] = conn
+            raise
+
+    async def settle(self) -> None:
+        """Retry removals that failed (Redis blip); an entry left behind would count until the TTL."""
+        for conn in list(self.unsettled.values()):
+            await self.disconnected(conn)
 
     async def refresh(self, event: str, conns: list[Connection]) -> None:
         ids = [c.id for c in conns if c.id in self.local]
@@ -96,18 +109,18 @@ class Presence:
     async def purge(self, event: str, ids: list[str] | None = None) -> list[str]:
         """Refresh ``ids`` and settle anyone's expired connections; returns ids Redis no longer had."""
         k = Keys(event)
-        result = await self.svc.scripts.run(
+        result = await self._run(
             "presence_refresh", _leave_keys(k), [_now(), self.ttl, PURGE_LIMIT, *(ids or [])])
         return [_text(x) for x in result[1:]]
 
-    async def close(self, timeout: float = 3.0) -> None:
+    async def close(self, grace: float = 3.0) -> None:
         """At shutdown: whatever the hub did not report as closed leaves now, within a bound."""
         conns = list(self.local.values())
         if not conns:
             return
         try:
             await asyncio.wait_for(asyncio.gather(*(self.disconnected(c) for c in conns),
-                                                  return_exceptions=True), timeout)
+                                                  return_exceptions=True), grace)
         except TimeoutError:
             log.warning("%d presence entries left to expire by TTL", len(self.local))
 
@@ -122,7 +135,11 @@ class Presence:
         args: list[Any] = [conn.id, conn.user, _now(), self.ttl, self.svc.key_ttl,
                            msgspec.json.encode(person), seg, person.get("country", ""),
                            person.get("organisation", "")]
-        await self.svc.scripts.run("presence_add", keys, args)
+        await self._run("presence_add", keys, args)
+
+    async def _run(self, script: str, keys: list[str], args: list[Any]) -> Any:
+        async with self._gate:
+            return await self.svc.scripts.run(script, keys, args)
 
 
 def _now() -> str:

@@ -21,7 +21,8 @@ log = logging.getLogger("plenary.attendance")
 
 SEGMENT_COLUMNS = ["segment", "title", "planned_start", "planned_end", "actual_start", "actual_end",
                    "unique_online_viewers", "online_at_start", "online_at_end", "peak_online",
-                   "in_hall", "in_hall_at_start", "in_hall_at_end", "peak_in_hall", "questions", "chat_messages"]
+                   "in_hall", "in_hall_at_start", "in_hall_at_end", "peak_in_hall", "questions",
+                   "chat_messages"]
 ATTENDEE_COLUMNS = ["attendee_id", "name", "role", "country", "organisation", "online", "in_person",
                     "watch_minutes", "segments_online", "segments_in_person", "questions", "chat_messages"]
 
@@ -67,7 +68,8 @@ async def segments_csv(svc: Services, event: Event) -> str:
             seg["id"], seg["title"], seg["planned_start"], seg["planned_end"],
             _iso(seg["started_at"], event), _iso(seg["ended_at"], event),
             seg["unique_viewers"], _blank(seg["start_online"]), _blank(seg["end_online"]), seg["peak_online"],
-            seg["in_person"], _blank(seg["start_in_person"]), _blank(seg["end_in_person"]), seg["peak_in_person"],
+            seg["in_person"], _blank(seg["start_in_person"]), _blank(seg["end_in_person"]),
+            seg["peak_in_person"],
             int(per.get("questions", 0)), int(per.get("chat", 0)),
         ])
     return _csv(rows, SEGMENT_COLUMNS)

@@ -78,6 +78,8 @@ class Ticker:
         k = Keys(event.id)
         now = time.time()
         second = int(now)
+        if self.presence.unsettled:
+            await self.presence.settle()
         recorded = await redis.hget(k.segment_now, "id")
         self.presence.segment[event.id] = recorded.decode() if recorded else ""
         if not await redis.set(k.attendance_slot("tick", second), self.svc.node, nx=True, ex=5):
