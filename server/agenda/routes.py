@@ -32,7 +32,7 @@ from server.problems import Problem, convert, json_response, read_json
 from server.realtime.hub import OpContext, OpError
 from server.services import Services, event_of, services
 
-TOPIC = "agenda"
+TOPIC = store.TOPIC
 PUBLIC = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=30"}
 
 
@@ -68,7 +68,9 @@ async def perform(svc: Services, event: Event, claims: Claims, body: ActionBody)
     """Validate, apply atomically, push to everyone; return the new state's view or raise :class:`Refused`."""
     action = _action(event, body)
     try:
-        new = await store.apply(svc, event, claims, action, body.expected_version)
+        at = store.now_ms()
+        new = await store.apply(svc, event, claims, action, body.expected_version,
+                                lambda state: view(event, state, at))
     except store.StaleVersion as exc:
         raise Refused(409, "stale_version", exc.message, view(event, exc.state, store.now_ms())) from None
     except InvalidAction as exc:
@@ -76,9 +78,7 @@ async def perform(svc: Services, event: Event, claims: Claims, body: ActionBody)
     except IllegalTransition as exc:
         current = view(event, exc.state, store.now_ms())
         raise Refused(409, "illegal_transition", exc.message, current) from None
-    data = view(event, new, store.now_ms())
-    await svc.hub.publish(event.id, TOPIC, data)
-    return data
+    return view(event, new, at)
 
 
 async def get_state(request: Request) -> Response:

@@ -13,6 +13,7 @@ Other capabilities call :func:`current_segment` to learn which segment is on.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, cast
 
 import msgspec
@@ -22,6 +23,8 @@ from server.agenda.model import Event, Segment
 from server.auth import Claims
 from server.services import Services
 from server.store.keys import Keys
+
+TOPIC = "agenda"  # the hub topic every client reads the agenda from
 
 LOG_MAXLEN = 10_000
 _JSON_FIELDS = ("extensions", "actual")
@@ -76,9 +79,14 @@ def _segment_at(event: Event, index: int) -> str:
     return event.segments[index].id if 0 <= index < len(event.segments) else ""
 
 
-async def apply(svc: Services, event: Event, claims: Claims, action: Action, expected: int) -> AgendaState:
+async def apply(
+    svc: Services, event: Event, claims: Claims, action: Action, expected: int,
+    render: Callable[[AgendaState], Any],
+) -> AgendaState:
     """Apply ``action`` if the agenda is still at ``expected``; return the new state.
 
+    ``render(new_state)`` gives the push every client receives; it is published by the same
+    script that stores the state, so a node dying half-way cannot leave clients uninformed.
     Raises :class:`StaleVersion`, or the machine's ``InvalidAction`` / ``IllegalTransition``.
     """
     keys = Keys(event.id)
@@ -95,9 +103,12 @@ async def apply(svc: Services, event: Event, claims: Claims, action: Action, exp
         "to_status", new.status.value, "to_segment", _segment_at(event, new.index),
         "detail", action.segment or (str(action.minutes) if action.minutes else ""),
     ]
+    new = msgspec.structs.replace(new, version=expected + 1)
+    topic_keys, topic_args = svc.bus.publish_keys(event.id, TOPIC)
     applied, version = await svc.scripts.run(
-        "agenda_apply", [keys.agenda, keys.agenda_log],
-        [expected, svc.key_ttl, LOG_MAXLEN, len(state_pairs) // 2, *state_pairs, *entry],
+        "agenda_apply", [keys.agenda, keys.agenda_log, *topic_keys],
+        [expected, svc.key_ttl, LOG_MAXLEN, len(state_pairs) // 2, *topic_args,
+         msgspec.json.encode(render(new)), *state_pairs, *entry],
     )
     if not int(applied):
         raise StaleVersion(expected, await load(svc, event.id))

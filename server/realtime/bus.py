@@ -55,6 +55,18 @@ class Bus:
         )
         return int(seq), epoch.decode() if isinstance(epoch, bytes) else str(epoch)
 
+    def publish_keys(self, event: str, topic: str) -> tuple[list[str], list[Any]]:
+        """KEYS and ARGV a script that includes ``lib_publish`` appends to publish on ``topic``.
+
+        The script calls ``publish(KEYS[k], KEYS[k+1], ARGV[j], payload, ARGV[j+1], ARGV[j+2],
+        ARGV[j+3], ARGV[j+4])`` with these in this order: topic, history size, ttl, channel, epoch.
+        """
+        keys = Keys(event)
+        return (
+            [keys.topic_meta(topic), keys.topic_history(topic)],
+            [topic, self.history, self.ttl, keys.bus, secrets.token_hex(4)],
+        )
+
     async def publish_raw(self, event: str, message: Any) -> None:
         """Publish a message without sequence or history (directs and node controls)."""
         await self.redis.publish(Keys(event).bus, msgspec.json.encode(message))

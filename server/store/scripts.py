@@ -13,10 +13,23 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
+INCLUDE = "--#include "
+
 
 @cache
 def source(name: str) -> str:
-    return files("server.store").joinpath("lua", f"{name}.lua").read_text()
+    """A script's text, with ``--#include lib_x`` lines replaced by that library's text.
+
+    Redis 6.2 (the embedded server) has no functions, so shared Lua is inlined at load time.
+    """
+    text = files("server.store").joinpath("lua", f"{name}.lua").read_text()
+    out = []
+    for line in text.splitlines():
+        if line.startswith(INCLUDE):
+            out.append(source(line[len(INCLUDE):].strip()))
+        else:
+            out.append(line)
+    return "\n".join(out) + "\n"
 
 
 class Scripts:
