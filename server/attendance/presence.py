@@ -25,7 +25,7 @@ from typing import Any
 import msgspec
 
 from server.auth import Claims, Role
-from server.realtime.hub import Connection
+from server.realtime.connection import Connection
 from server.services import Services
 from server.store.keys import Keys
 

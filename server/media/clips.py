@@ -18,6 +18,7 @@ import fractions
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 from av.bitstream import BitStreamFilterContext
@@ -63,12 +64,12 @@ def generate(path: Path, lines: list[str], seconds: float = 6.0, hue: str = "cli
         for start in range(0, samples, chunk):
             tone = [int(6000 * math.sin(2 * math.pi * 440 * (start + n) / AUDIO_RATE)) for n in range(chunk)]
             pcm = b"".join(v.to_bytes(2, "little", signed=True) * 2 for v in tone)
-            frame = av.AudioFrame(format="s16", layout="stereo", samples=chunk)
-            frame.planes[0].update(pcm)
-            frame.sample_rate = AUDIO_RATE
-            frame.pts = start
-            frame.time_base = fractions.Fraction(1, AUDIO_RATE)
-            out.mux(audio.encode(frame))
+            sound = av.AudioFrame(format="s16", layout="stereo", samples=chunk)
+            sound.planes[0].update(pcm)
+            sound.sample_rate = AUDIO_RATE
+            sound.pts = start
+            sound.time_base = fractions.Fraction(1, AUDIO_RATE)
+            out.mux(audio.encode(sound))
         out.mux(audio.encode(None))
     tmp.replace(path)
     return path
@@ -88,9 +89,9 @@ def load(path: Path) -> Clip:
             if packet.stream.type == "video":
                 pts, key = int(packet.pts), bool(packet.is_keyframe)
                 for out in bsf.filter(packet):
-                    video.append((bytes(out), pts, vstream.time_base, key))
+                    video.append((bytes(out), pts, vstream.time_base or fractions.Fraction(1, 90000), key))
             elif astreams and packet.stream is astreams[0]:
-                audio.append((bytes(packet), int(packet.pts), packet.stream.time_base))
+                audio.append((bytes(packet), int(packet.pts), packet.time_base or fractions.Fraction(1, AUDIO_RATE)))
     if not video:
         raise ValueError(f"{path} has no video")
     first = video[0][1]
@@ -99,7 +100,7 @@ def load(path: Path) -> Clip:
     return Clip(path.stem, video, audio, duration)
 
 
-def _packet(data: bytes, pts: int, time_base: fractions.Fraction, key: bool) -> av.Packet:
+def _packet(data: bytes, pts: int, time_base: fractions.Fraction, key: bool) -> av.Packet[Any]:
     packet = av.Packet(data)
     packet.pts = pts
     packet.time_base = time_base
@@ -138,7 +139,7 @@ class FilePlayer:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         clip = self.clip
-        timeline: list[tuple[float, str, av.Packet]] = []
+        timeline: list[tuple[float, str, av.Packet[Any]]] = []
         v0 = clip.video[0][1]
         for data, pts, tb, key in clip.video:
             timeline.append((float((pts - v0) * tb), "video", _packet(data, pts - v0, tb, key)))
@@ -157,7 +158,7 @@ class FilePlayer:
                         await asyncio.sleep(delay)
                     tb = template.time_base
                     shift = int(rounds * clip.duration / tb) if rounds else 0
-                    packet = _packet(bytes(template), int(template.pts) + shift, tb, template.is_keyframe)
+                    packet = _packet(bytes(template), int(template.pts or 0) + shift, tb, template.is_keyframe)
                     (self.video if kind == "video" else self.audio).push(packet)
                 if not self.loop:
                     break

@@ -2,9 +2,9 @@
 
 Why: aiortc's ``RTCRtpReceiver`` always decodes what it receives, and each viewer's
 ``RTCRtpSender`` would then encode again, once per viewer (about 7 viewers per core at 360p,
-1-2 at 720p; see docs/media.md). A sender that is handed an ``av.Packet`` instead of a frame only
+1-2 at 720p; see docs/media.md). A sender that is handed an ``av.Packet[Any]`` instead of a frame only
 packetizes it (public behaviour: ``MediaPlayer(decode=False)`` relies on it), so if the receiver
-yields the re-assembled encoded frames as ``av.Packet`` the relay forwards them for the price of
+yields the re-assembled encoded frames as ``av.Packet[Any]`` the relay forwards them for the price of
 RTP packetization and SRTP.
 
 What is touched, all checked on aiortc 1.16.0 (pinned in pyproject.toml) by
@@ -20,6 +20,10 @@ tests/media/test_passthrough_contract.py, which fails loudly if an upgrade moves
 3. ``RTCRtpSender._send_keyframe``: what the sender calls on an incoming PLI/FIR; it only sets a
    flag for its encoder, which pass-through has none of. :func:`on_keyframe_request` overrides it
    per instance so the request reaches the relay instead.
+4. ``RTCCertificate._create_ssl_context``: aiortc offers only ECDHE-ECDSA cipher suites, so a
+   peer whose DTLS certificate is RSA (GStreamer's webrtcbin) cannot pick any suite when it is the
+   DTLS server, and the handshake fails (aiortc issue 1434, PR 1392). :func:`allow_rsa_peers` adds
+   the ECDHE-RSA suites after the ECDSA ones; our own certificate stays ECDSA P-256.
 """
 
 from __future__ import annotations
@@ -31,14 +35,20 @@ from typing import Any
 
 import aiortc.rtcrtpreceiver
 import av
-from aiortc import RTCRtpReceiver, RTCRtpSender
+from aiortc import RTCCertificate, RTCRtpReceiver, RTCRtpSender
 
-_ORIGINAL_GET_DECODER = aiortc.rtcrtpreceiver.get_decoder
+_pending: set[asyncio.Future[None]] = set()  # PLIs in flight, kept referenced until sent
+_ORIGINAL_GET_DECODER = aiortc.rtcrtpreceiver.get_decoder  # type: ignore[attr-defined]
 REQUIRED = (
     (aiortc.rtcrtpreceiver, "get_decoder"),
     (RTCRtpReceiver, "_send_rtcp_pli"),
     (RTCRtpSender, "_send_keyframe"),
+    (RTCCertificate, "_create_ssl_context"),
 )
+CIPHERS = (b"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-SHA:"
+           b"ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305:"
+           b"ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA")
+_ORIGINAL_SSL_CONTEXT = RTCCertificate._create_ssl_context
 
 
 class ContractBroken(RuntimeError):
@@ -72,13 +82,13 @@ def is_keyframe(codec: str, data: bytes) -> bool:
 
 
 class PassthroughDecoder:
-    """Duck-types ``aiortc.codecs.base.Decoder``: returns the encoded frame as an ``av.Packet``."""
+    """Duck-types ``aiortc.codecs.base.Decoder``: returns the encoded frame as an ``av.Packet[Any]``."""
 
     def __init__(self, codec: Any) -> None:
         self.name: str = codec.name
         self.time_base = fractions.Fraction(1, codec.clockRate)
 
-    def decode(self, encoded_frame: Any) -> list[av.Packet]:
+    def decode(self, encoded_frame: Any) -> list[av.Packet[Any]]:
         data: bytes = encoded_frame.data
         packet = av.Packet(data)
         packet.pts = encoded_frame.timestamp
@@ -88,17 +98,33 @@ class PassthroughDecoder:
 
 
 def install() -> None:
-    """Make every receiver in this process yield encoded ``av.Packet``s instead of frames."""
+    """Make every receiver in this process yield encoded ``av.Packet[Any]``s instead of frames."""
     check_contract()
-    aiortc.rtcrtpreceiver.get_decoder = PassthroughDecoder  # type: ignore[assignment]
+    aiortc.rtcrtpreceiver.get_decoder = PassthroughDecoder  # type: ignore[attr-defined,assignment]
+
+
+def allow_rsa_peers() -> None:
+    """Let DTLS peers with RSA certificates (GStreamer) complete the handshake (see item 4 above)."""
+    check_contract()
+
+    def create(self: RTCCertificate, srtp_profiles: list[Any]) -> Any:
+        ctx = _ORIGINAL_SSL_CONTEXT(self, srtp_profiles)
+        ctx.set_cipher_list(CIPHERS)
+        return ctx
+
+    RTCCertificate._create_ssl_context = create  # type: ignore[method-assign]
+
+
+def disallow_rsa_peers() -> None:
+    RTCCertificate._create_ssl_context = _ORIGINAL_SSL_CONTEXT  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
-    aiortc.rtcrtpreceiver.get_decoder = _ORIGINAL_GET_DECODER
+    aiortc.rtcrtpreceiver.get_decoder = _ORIGINAL_GET_DECODER  # type: ignore[attr-defined]
 
 
 def installed() -> bool:
-    return aiortc.rtcrtpreceiver.get_decoder is PassthroughDecoder  # type: ignore[comparison-overlap]
+    return aiortc.rtcrtpreceiver.get_decoder is PassthroughDecoder  # type: ignore[attr-defined,comparison-overlap]
 
 
 def request_keyframe(receiver: RTCRtpReceiver) -> bool:
@@ -106,7 +132,9 @@ def request_keyframe(receiver: RTCRtpReceiver) -> bool:
     sources = receiver.getSynchronizationSources()
     if not sources:
         return False
-    asyncio.ensure_future(receiver._send_rtcp_pli(sources[0].source))
+    task = asyncio.ensure_future(receiver._send_rtcp_pli(sources[0].source))
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
     return True
 
 

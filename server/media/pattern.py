@@ -23,7 +23,7 @@ _F = {
 }
 # (U, V) of the flat background; tests tell sources apart by it
 HUES: dict[str, tuple[int, int]] = {
-    "slate": (128, 128), "clip": (90, 200), "blue": (200, 110), "green": (70, 70), "red": (100, 220),
+    "slate": (128, 128), "clip": (90, 200), "blue": (200, 110), "green": (70, 70), "red": (128, 40),
 }
 
 

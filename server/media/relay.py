@@ -1,7 +1,7 @@
 """Fan-out of encoded media: one reader per source, one proxy per viewer, no re-encoding.
 
 Shaped like aiortc's ``MediaRelay`` (one reader task per source, a proxy per consumer, every
-proxy told when the source ends), but it carries encoded ``av.Packet``s (see passthrough.py), so
+proxy told when the source ends), but it carries encoded ``av.Packet[Any]``s (see passthrough.py), so
 each viewer's ``RTCRtpSender`` only packetizes and encrypts. Differences that encoded media needs:
 
 - A proxy starts at a keyframe (a late joiner cannot decode delta frames) and asks for one.
@@ -17,6 +17,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 import av
 from aiortc import MediaStreamTrack
@@ -75,7 +76,7 @@ class Fanout:
             self.request_keyframe()
         return proxy
 
-    def push(self, packet: av.Packet) -> None:
+    def push(self, packet: av.Packet[Any]) -> None:
         self.packets += 1
         for proxy in self.proxies:
             proxy.offer(packet)
@@ -94,12 +95,12 @@ class Proxy(MediaStreamTrack):
         super().__init__()
         self.kind = source.kind
         self.source = source
-        self.queue: deque[av.Packet | None] = deque()
+        self.queue: deque[av.Packet[Any] | None] = deque()
         self.waiting_keyframe = source.kind == "video"
         self.skipped = 0
         self._ready = asyncio.Event()
 
-    def offer(self, packet: av.Packet | None) -> None:
+    def offer(self, packet: av.Packet[Any] | None) -> None:
         if packet is not None and self.waiting_keyframe:
             if not packet.is_keyframe:
                 self.skipped += 1
@@ -117,7 +118,7 @@ class Proxy(MediaStreamTrack):
         self.queue.append(packet)
         self._ready.set()
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> av.Packet[Any]:
         while not self.queue:
             if self.readyState != "live":
                 raise MediaStreamError

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from redis.asyncio import Redis
@@ -72,13 +72,14 @@ class Bus:
         await self.redis.publish(Keys(event).bus, msgspec.json.encode(message))
 
     async def position(self, event: str, topic: str) -> tuple[int, str]:
-        seq, epoch = await self.redis.hmget(Keys(event).topic_meta(topic), ["seq", "epoch"])
+        seq, epoch = cast(list[bytes | None], await self.redis.hmget(Keys(event).topic_meta(topic), ["seq", "epoch"]))
         return int(seq or 0), (epoch or b"").decode()
 
     async def since(self, event: str, topic: str, seq: int, limit: int) -> list[HistoryEntry] | None:
         """Pushes after ``seq``, oldest first; ``None`` when history no longer reaches back that far."""
         key = Keys(event).topic_history(topic)
-        entries = await self.redis.xrange(key, min=f"{seq + 1}-0", max="+", count=limit + 1)
+        entries = cast(list[tuple[bytes, dict[bytes, bytes]]],
+                       await self.redis.xrange(key, min=f"{seq + 1}-0", max="+", count=limit + 1))
         if len(entries) > limit:
             return None
         out = [HistoryEntry(int(eid.split(b"-")[0]), fields[b"d"]) for eid, fields in entries]
@@ -135,6 +136,6 @@ class Bus:
                 delay = min(delay * 2, 5.0)
             finally:
                 try:
-                    await pubsub.aclose()
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
                 except Exception:  # the connection is already gone; nothing to release
                     pass

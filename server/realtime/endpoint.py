@@ -20,7 +20,8 @@ from server.problems import Problem
 from server.realtime import metrics
 from server.realtime.close_codes import Close
 from server.realtime.close_codes import reason as close_reason
-from server.realtime.hub import Connection, Hub, OpError
+from server.realtime.connection import Connection
+from server.realtime.hub import Hub, OpError
 from server.realtime.protocol import (
     SUBPROTOCOL,
     Fail,

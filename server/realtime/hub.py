@@ -17,28 +17,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from typing import Protocol as TypingProtocol
 
 import msgspec
-from starlette.websockets import WebSocket, WebSocketState
 
 from server.auth import Claims, Role
 from server.realtime import metrics
 from server.realtime.bus import Bus
-from server.realtime.close_codes import reason as close_reason
-from server.realtime.protocol import Admit, Position, Protocol, RequestId, ack, encode, error, frame
+from server.realtime.connection import REPLAY_LIMIT, Connection, encode_push
+from server.realtime.protocol import Position, RequestId, ack, error
 
 log = logging.getLogger("plenary.hub")
 
 SnapshotFn = Callable[[str, Claims], Awaitable[Any]]
 OpHandler = Callable[["OpContext", Any], Awaitable[Any]]
-REPLAY_LIMIT = 1000
 
 
 class OpError(Exception):
@@ -107,167 +102,13 @@ class Head(msgspec.Struct, frozen=True):
 _head = msgspec.json.Decoder(Head)
 
 
-@dataclass(eq=False)
-class Connection:
-    """One client's socket on this node: its identity, outbox and topic positions."""
-
-    hub: Hub
-    websocket: WebSocket
-    event: str
-    claims: Claims
-    address: str
-    id: str = field(default_factory=lambda: secrets.token_urlsafe(12))
-    protocol: Protocol = field(default_factory=Protocol)
-    topics: set[str] = field(default_factory=set)
-    outbox: deque[bytes] = field(default_factory=deque)
-    connected_at: float = field(default_factory=time.time)
-    closed: bool = False
-    close_code: int | None = None
-    _ready: asyncio.Event = field(default_factory=asyncio.Event)
-    _urgent: bool = False
-    _syncing: dict[str, list[tuple[int, str, bytes]]] = field(default_factory=dict)
-    _writer: asyncio.Task[None] | None = None
-
-    @property
-    def user(self) -> str:
-        return self.claims.sub
-
-    def start(self) -> None:
-        self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer-{self.id}")
-
-    def send(self, message: bytes, urgent: bool = False) -> None:
-        """Queue one encoded message; overflowing the outbox evicts this (slow) consumer."""
-        if self.closed:
-            return
-        self.outbox.append(message)
-        if urgent:
-            self._urgent = True
-        if len(self.outbox) > self.hub.outbox_limit:
-            metrics.EVICTED.inc()
-            log.warning("evicting slow consumer %s (%d pushes queued)", self.id, len(self.outbox))
-            self.hub.spawn(self.close(1013))
-            return
-        self._ready.set()
-
-    def deliver(self, topic: str, seq: int, epoch: str, message: bytes) -> None:
-        """A sequenced push from the bus: buffered while the topic syncs, deduplicated, gaps repaired."""
-        pending = self._syncing.get(topic)
-        if pending is not None:
-            pending.append((seq, epoch, message))
-            return
-        verdict = self.protocol.admit(topic, seq, epoch)
-        if verdict is Admit.DELIVER:
-            self.send(message)
-        elif verdict is Admit.GAP:
-            self.hub.spawn(self.sync(topic, None, (seq, epoch, message)))
-
-    async def sync(
-        self, topic: str, resume: Position | None, trigger: tuple[int, str, bytes] | None = None
-    ) -> None:
-        """Bring ``topic`` up to date: replay what was missed if history has it, else a fresh snapshot."""
-        if topic in self._syncing:
-            if trigger is not None:
-                self._syncing[topic].append(trigger)
-            return
-        pending: list[tuple[int, str, bytes]] = [] if trigger is None else [trigger]
-        self._syncing[topic] = pending
-        hub = self.hub
-        try:
-            start = resume or self.protocol.positions.get(topic)
-            seq, epoch = await hub.bus.position(self.event, topic)
-            replayed = False
-            if start is not None and start.epoch == epoch and start.seq <= seq:
-                entries = await hub.bus.since(self.event, topic, start.seq, REPLAY_LIMIT)
-                if entries is not None:
-                    self.protocol.at(topic, start.seq, epoch)
-                    for entry in entries:
-                        if self.protocol.admit(topic, entry.seq, epoch) is Admit.DELIVER:
-                            self.send(_push(topic, entry.seq, epoch, entry.data))
-                    replayed = True
-                    metrics.RESUMED.inc()
-            if not replayed:
-                data = await hub.topics[topic].snapshot(self.event, self.claims)
-                self.protocol.at(topic, seq, epoch)
-                self.send(
-                    encode({"type": "snapshot", "topic": topic, "seq": seq, "epoch": epoch,
-                            "resync": start is not None, "d": data}),
-                    urgent=True,
-                )
-                # pushes that landed between reading the position and now are in history
-                entries = await hub.bus.since(self.event, topic, seq, REPLAY_LIMIT) or []
-                for entry in entries:
-                    if self.protocol.admit(topic, entry.seq, epoch) is Admit.DELIVER:
-                        self.send(_push(topic, entry.seq, epoch, entry.data))
-        finally:
-            self._syncing.pop(topic, None)
-        for seq_, epoch_, message in pending:
-            self.deliver(topic, seq_, epoch_, message)
-
-    async def close(self, code: int, detail: str | None = None) -> None:
-        """Close with ``code``; a reader that stopped reading does not hold this up."""
-        if self.closed:
-            return
-        self.closed = True
-        self.close_code = code
-        self.hub.forget(self)
-        if self._writer is not None:
-            self._writer.cancel()
-        ws = self.websocket
-        if ws.application_state is WebSocketState.CONNECTED and ws.client_state is WebSocketState.CONNECTED:
-            try:
-                await asyncio.wait_for(ws.close(code, close_reason(code, detail)), timeout=2.0)
-            except (TimeoutError, RuntimeError, OSError):
-                _abort(ws)
-            except Exception:
-                _abort(ws)
-
-    async def _write_loop(self) -> None:
-        ws = self.websocket
-        try:
-            while True:
-                await self._ready.wait()
-                if not self._urgent:
-                    await self.hub.next_tick()
-                self._ready.clear()
-                self._urgent = False
-                batch = list(self.outbox)
-                self.outbox.clear()
-                if not batch:
-                    continue
-                await ws.send_text(frame(batch))
-                metrics.FRAMES_OUT.inc()
-                metrics.PUSHES_OUT.inc(len(batch))
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # the peer went away mid-send; the reader side notices and cleans up
-            self.closed = True
-            self.hub.forget(self)
-
-
-def _push(topic: str, seq: int, epoch: str, data: bytes) -> bytes:
-    return b'{"type":"push","topic":%s,"seq":%d,"epoch":%s,"d":%s}' % (
-        encode(topic), seq, encode(epoch), data,
-    )
-
-
-def _abort(ws: WebSocket) -> None:
-    """Drop a socket whose peer will not read our close frame.
-
-    ASGI offers no abort, and uvicorn's send waits for the transport to drain, which a frozen
-    client never lets happen; reaching the protocol's transport is the one way to free it now.
-    """
-    protocol = getattr(getattr(ws, "_send", None), "__self__", None)
-    transport = getattr(protocol, "transport", None)
-    if transport is not None:
-        transport.abort()
-
-
 class Hub:
     def __init__(
-        self, bus: Bus, *, outbox_limit: int, flush_ms: int, presence_interval: float, node: str = ""
+        self, bus: Bus, *, outbox_limit: int, flush_ms: int, presence_interval: float, node: str = "",
+        ops_rate: float = 20.0,
     ) -> None:
         self.bus = bus
+        self.ops_rate = ops_rate
         self.node = node
         self.outbox_limit = outbox_limit
         self.flush = flush_ms / 1000
@@ -438,6 +279,18 @@ class Hub:
 
     async def dispatch(self, conn: Connection, request_id: RequestId, op: str, raw: bytes) -> None:
         """Run one capability op and answer with an ack or a coded error."""
+        wait = conn.take_op(self.ops_rate)
+        if wait:
+            conn._flooded += 1
+            metrics.OPS.labels(op="any", result="rate_limited").inc()
+            if conn._flooded > self.ops_rate * 30:
+                # a client that ignores retry_after for this long is a flood, not a person
+                self.spawn(conn.close(1008, "request flood"))
+                return
+            conn.send(error(request_id, "rate_limited", "too many requests on this connection; slow down",
+                            retry_after=int(wait * 1000) + 1), urgent=True)
+            return
+        conn._flooded = 0
         spec = self.ops.get(op)
         if spec is None:
             metrics.OPS.labels(op="unknown", result="unknown_op").inc()
@@ -509,7 +362,7 @@ class Hub:
             metrics.BUS_REPAIRED.inc(len(missed))
             for entry in missed:
                 if entry.seq < seq:
-                    self._deliver_all(key, entry.seq, epoch, _push(topic, entry.seq, epoch, entry.data))
+                    self._deliver_all(key, entry.seq, epoch, encode_push(topic, entry.seq, epoch, entry.data))
         if last is None or last[1] != epoch or seq > last[0]:
             self._node_pos[key] = (seq, epoch)
         self._deliver_all(key, seq, epoch, data)

