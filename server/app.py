@@ -25,8 +25,8 @@ from server.realtime.bus import Bus
 from server.realtime.endpoint import ConnectLimiter, ws_endpoint
 from server.realtime.hub import Hub
 from server.services import Services, services
-from server.store.connection import REDIS_DOWN, open_redis
 from server.store import keys
+from server.store.connection import REDIS_DOWN, open_redis
 from server.store.scripts import Scripts
 
 log = logging.getLogger("plenary.app")
@@ -100,7 +100,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             scripts = Scripts(redis)
             bus = Bus(redis, scripts, history=settings.history, ttl=settings.key_ttl_days * 86400)
             hub = Hub(bus, outbox_limit=settings.outbox_limit, flush_ms=settings.flush_ms,
-                      presence_interval=max(1.0, settings.presence_ttl / 3), node=settings.node)
+                      presence_interval=max(1.0, settings.presence_ttl / 3), node=settings.node,
+                      ops_rate=settings.ops_rate)
             svc = Services(settings=settings, redis=redis, scripts=scripts, bus=bus, hub=hub,
                            events=events, node=settings.node)
             app.state.services = svc

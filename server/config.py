@@ -135,6 +135,8 @@ SETTINGS: tuple[Spec, ...] = (
          "Seconds a connection counts as online without a refresh (a crashed node's users leave within it)."),
     Spec("PLENARY_CONNECT_RATE", "connect_rate", "200", _positive_int,
          "WebSocket handshakes accepted per second from one address; more get 429 before accept."),
+    Spec("PLENARY_OPS_RATE", "ops_rate", "20", _positive_float,
+         "Requests per second one socket may make (burst twice that); more get rate_limited before any work."),
     Spec("PLENARY_CHAT_MAX_CHARS", "chat_max_chars", "500", _positive_int, "Longest chat message or question."),
     Spec("PLENARY_CHAT_RATE", "chat_rate", "1", _positive_float,
          "Chat messages per second one user may send, sustained."),
@@ -171,6 +173,7 @@ class Settings:
     history: int = 2000
     presence_ttl: int = 60
     connect_rate: int = 200
+    ops_rate: float = 20.0
     chat_max_chars: int = 500
     chat_rate: float = 1.0
     chat_burst: int = 5

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.faults.resilient import ResilientChatter
-from tests.support.servers import Node, running
+from tests.support.servers import running, wait_until
 from tests.support.wsclient import Client, token
 
 FAST_CHAT = {"PLENARY_CHAT_RATE": "50", "PLENARY_CHAT_BURST": "50", "PLENARY_PRESENCE_TTL": "6"}
@@ -57,6 +57,10 @@ async def test_kill_9_mid_chat_every_message_seen_exactly_once(
             assert not missing, f"{c.name} missed {len(missing)} messages"
 
         assert b.get("/api/events/zgc-sco-2021/agenda/state").json()["version"] == agenda_before["version"]
+        # presence: every chatter plus the watcher is online on B; A's dead entries expired (TTL 6 s)
+        organizer = token("organizer", "Organizer", sub="organizer")
+        wait_until(lambda: b.get("/api/events/zgc-sco-2021/attendance", organizer).json()["online_now"]
+                   == len(chatters) + 1, 30, what="online count right after the crash")
         for c in chatters:
             assert c.client is not None
             await c.client.close()
