@@ -8,6 +8,8 @@ else is ever shown it again.
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from server.chat.model import Message
@@ -22,8 +24,9 @@ _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(Message).decode
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+def text(value: Any) -> str:
+    """A Redis reply as str (the client returns bytes; its type hints say bytes | str)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 async def append(svc: Services, event: str, message: Message, counter: str = "chat") -> tuple[Message, bool]:
@@ -36,7 +39,7 @@ async def append(svc: Services, event: str, message: Message, counter: str = "ch
         [_encode(message), ROOM_SIZE, svc.key_ttl, DEDUPE_SECONDS, counter, message.segment or "",
          message.user],
     )
-    sid = _text(stream_id)
+    sid = text(stream_id)
     if int(new):
         return msgspec.structs.replace(message, id=sid), True
     original = await get(svc, event, message.room, sid)
@@ -48,20 +51,20 @@ async def already_sent(svc: Services, event: str, room: str, user: str, cid: str
     sid = await svc.redis.get(Keys(event).chat_dedupe(user, f"{room}:{cid}"))
     if sid is None:
         return None
-    return await get(svc, event, room, _text(sid))
+    return await get(svc, event, room, text(sid))
 
 
-def _parse(entry_id: bytes, fields: dict[bytes, bytes]) -> Message:
-    return msgspec.structs.replace(_decode(fields[b"d"]), id=entry_id.decode())
+def _parse(entry_id: Any, fields: Any) -> Message:
+    return msgspec.structs.replace(_decode(fields[b"d"]), id=text(entry_id))
 
 
 async def get(svc: Services, event: str, room: str, message_id: str) -> Message | None:
-    entries = await svc.redis.xrange(Keys(event).chat(room), min=message_id, max=message_id, count=1)
+    entries: Any = await svc.redis.xrange(Keys(event).chat(room), min=message_id, max=message_id, count=1)
     return _parse(*entries[0]) if entries else None
 
 
 async def deleted(svc: Services, event: str, room: str) -> set[str]:
-    return {_text(m) for m in await svc.redis.smembers(Keys(event).chat_deleted(room))}
+    return {text(m) for m in await svc.redis.smembers(Keys(event).chat_deleted(room))}
 
 
 async def mark_deleted(svc: Services, event: str, room: str, message_id: str) -> bool:
@@ -74,8 +77,8 @@ async def mark_deleted(svc: Services, event: str, room: str, message_id: str) ->
 async def recent(svc: Services, event: str, room: str, count: int = RECENT) -> list[Message]:
     """The last ``count`` visible messages, oldest first."""
     gone = await deleted(svc, event, room)
-    entries = await svc.redis.xrevrange(Keys(event).chat(room), count=count + len(gone))
-    messages = [_parse(eid, fields) for eid, fields in entries if eid.decode() not in gone]
+    entries: Any = await svc.redis.xrevrange(Keys(event).chat(room), count=count + len(gone))
+    messages = [_parse(eid, fields) for eid, fields in entries if text(eid) not in gone]
     return list(reversed(messages[:count]))
 
 
@@ -85,7 +88,7 @@ async def export(
     """Messages after ``after`` (exclusive), oldest first, deleted ones flagged: the moderators' export."""
     gone = await deleted(svc, event, room)
     start = f"({after}" if after else "-"
-    entries = await svc.redis.xrange(Keys(event).chat(room), min=start, max="+", count=limit)
+    entries: Any = await svc.redis.xrange(Keys(event).chat(room), min=start, max="+", count=limit)
     out: list[dict[str, object]] = []
     for eid, fields in entries:
         item = msgspec.to_builtins(_parse(eid, fields))

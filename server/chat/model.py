@@ -69,80 +69,76 @@ class LogEntry(msgspec.Struct, frozen=True):
 
 # --- op payloads ------------------------------------------------------------------------------
 
-class _Op(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    pass
-
-
-class SendChat(_Op):
+class SendChat(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     text: RawText
     cid: ClientId
     room: Room = "main"
 
 
-class DeleteChat(_Op):
+class DeleteChat(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: StreamId
     room: Room = "main"
 
 
-class PinChat(_Op):
+class PinChat(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: StreamId | None = None  # None unpins
     room: Room = "main"
 
 
-class Announce(_Op):
+class Announce(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     text: RawText
     room: Room = "main"
 
 
-class SlowMode(_Op):
+class SlowMode(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     seconds: Annotated[int, msgspec.Meta(ge=0, le=3600)]
     room: Room = "main"
 
 
-class Mute(_Op):
+class Mute(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     user: UserId
     minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 10
     name: Reason = ""
     reason: Reason = ""
 
 
-class Ban(_Op):
+class Ban(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     user: UserId
     name: Reason = ""
     reason: Reason = ""
 
 
-class Unban(_Op):
+class Unban(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     user: UserId
 
 
-class Ask(_Op):
+class Ask(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     text: RawText
     cid: ClientId
     anonymous: bool = False
 
 
-class Upvote(_Op):
+class Upvote(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: QuestionId
 
 
-class Approve(_Op):
+class Approve(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: QuestionId
     approve: bool = True  # False rejects: the question stays hidden
 
 
-class MarkAnswered(_Op):
+class MarkAnswered(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: QuestionId
     answered: bool = True
 
 
-class Highlight(_Op):
+class Highlight(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: QuestionId | None = None  # None clears the screen
 
 
-class QaSettings(_Op):
+class QaSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     review: bool
 
 
-class React(_Op):
+class React(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     emoji: Annotated[str, msgspec.Meta(max_length=16)]

@@ -49,16 +49,16 @@ async def log_action(svc: Services, ctx: OpContext, action: str, target: str = "
     key = Keys(ctx.event).modlog
     sid = await svc.redis.xadd(key, {"d": msgspec.json.encode(entry)}, maxlen=LOG_SIZE, approximate=True)
     await svc.redis.expire(key, svc.key_ttl)
-    entry = msgspec.structs.replace(entry, id=sid.decode())
+    entry = msgspec.structs.replace(entry, id=history.text(sid))
     await ctx.hub.publish(ctx.event, "mod", {"kind": "log", "entry": msgspec.to_builtins(entry)})
     return entry
 
 
 async def read_log(svc: Services, event: str, count: int = LOG_SHOWN) -> list[dict[str, Any]]:
     """The newest ``count`` entries, oldest first."""
-    entries = await svc.redis.xrevrange(Keys(event).modlog, count=count)
-    out = [msgspec.to_builtins(msgspec.structs.replace(_decode_entry(f[b"d"]), id=eid.decode()))
-           for eid, f in entries]
+    entries: Any = await svc.redis.xrevrange(Keys(event).modlog, count=count)
+    out = [msgspec.to_builtins(msgspec.structs.replace(_decode_entry(f[b"d"]), id=history.text(eid)))
+           for eid, f in entries or []]
     return list(reversed(out))
 
 
@@ -133,12 +133,12 @@ async def mute(svc: Services, ctx: OpContext, d: Mute) -> dict[str, Any]:
 async def ban(svc: Services, ctx: OpContext, d: Ban) -> dict[str, Any]:
     _not_self(ctx.claims, d.user)
     key = Keys(ctx.event).bans
-    record = {"user": d.user, "name": limits.clean_name(d.name), "reason": d.reason, "at": _now_ms(),
-              "by": ctx.claims.sub}
+    name = limits.clean_name(d.name)
+    record = {"user": d.user, "name": name, "reason": d.reason, "at": _now_ms(), "by": ctx.claims.sub}
     await svc.redis.hset(key, d.user, msgspec.json.encode(record))
     await svc.redis.expire(key, svc.key_ttl)
     await ctx.hub.kick(ctx.event, d.user, Close.BANNED, "banned from this event")
-    await log_action(svc, ctx, "ban", d.user, record["name"], d.reason)
+    await log_action(svc, ctx, "ban", d.user, name, d.reason)
     return {"user": d.user}
 
 
@@ -165,10 +165,10 @@ async def state(svc: Services, event: str) -> dict[str, Any]:
     """Mutes in force, bans and room settings: what the moderator console shows beside the log."""
     keys = Keys(event)
     now = _now_ms()
-    mutes = await svc.redis.zrangebyscore(keys.mutes, now, "+inf", withscores=True)
+    mutes: Any = await svc.redis.zrangebyscore(keys.mutes, now, "+inf", withscores=True)
     bans = [msgspec.json.decode(v) for v in (await svc.redis.hgetall(keys.bans)).values()]
     return {
-        "mutes": [{"user": u.decode(), "until": int(s)} for u, s in mutes],
+        "mutes": [{"user": history.text(u), "until": int(s)} for u, s in mutes],
         "bans": bans,
         "slow_mode": {room: await limits.slow_mode_seconds(svc, event, room) for room in messages.ROOM_ROLES},
     }

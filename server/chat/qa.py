@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 
 from server.auth import Claims
-from server.chat import limits
+from server.chat import history, limits
 from server.chat.model import Approve, Ask, Highlight, MarkAnswered, QaSettings, Question, Upvote
 from server.chat.moderation import log_action
 from server.chat.stats import segment_now
@@ -91,7 +91,7 @@ async def ask(svc: Services, ctx: OpContext, d: Ask) -> dict[str, Any]:
     dedupe = keys.qa_dedupe(claims.sub, d.cid)
     first = await svc.redis.get(dedupe)
     if first is not None:
-        return {"id": first.decode(), "duplicate": True}
+        return {"id": history.text(first), "duplicate": True}
     await limits.check_muted(svc, ctx.event, claims.sub)
     text = limits.clean_text(d.text, svc.settings.chat_max_chars)
     await limits.take_rate(svc, ctx.event, "qa", claims.sub)
@@ -99,7 +99,7 @@ async def ask(svc: Services, ctx: OpContext, d: Ask) -> dict[str, Any]:
     await svc.redis.expire(keys.question_seq, svc.key_ttl)
     if not await svc.redis.set(dedupe, qid, nx=True, ex=DEDUPE_SECONDS):
         first = await svc.redis.get(dedupe)
-        return {"id": (first or b"").decode(), "duplicate": True}
+        return {"id": history.text(first or b""), "duplicate": True}
     pending = await review_on(svc, ctx.event) and not claims.is_staff
     segment = await segment_now(svc, ctx.event)
     q = Question(id=qid, text=text, author=claims.sub, name=limits.clean_name(claims.name) or "someone",
@@ -188,7 +188,8 @@ async def questions(svc: Services, event: str, reader: Claims) -> list[dict[str,
     """Every question ``reader`` may see, most votes first, then oldest first."""
     keys = Keys(event)
     raw = await svc.redis.hgetall(keys.questions)
-    ranks = dict(await svc.redis.zrange(keys.question_votes_rank, 0, -1, withscores=True))
+    ranked: Any = await svc.redis.zrange(keys.question_votes_rank, 0, -1, withscores=True)
+    ranks = dict(ranked)
     versions = await svc.redis.hgetall(keys.question_vote_versions)
     out: list[dict[str, Any]] = []
     for qid, blob in raw.items():
@@ -213,9 +214,9 @@ async def snapshot(svc: Services, event: str, reader: Claims) -> dict[str, Any]:
     highlighted_id = await svc.redis.hget(keys.qa_settings, "highlighted")
     highlighted = None
     if highlighted_id is not None:
-        highlighted = next((q for q in listed if q["id"] == highlighted_id.decode()), None)
-        if highlighted is not None and not reader.is_staff:
-            highlighted = view(_decode(await svc.redis.hget(keys.questions, highlighted["id"])), None,
-                               highlighted["votes"], highlighted["v"])
+        highlighted = next((q for q in listed if q["id"] == history.text(highlighted_id)), None)
+        stored = await svc.redis.hget(keys.questions, highlighted["id"]) if highlighted else None
+        if highlighted is not None and stored is not None and not reader.is_staff:
+            highlighted = view(_decode(stored), None, highlighted["votes"], highlighted["v"])
     return {"questions": listed, "voted": voted, "highlighted": highlighted,
             "review": await review_on(svc, event), "max_chars": svc.settings.chat_max_chars}

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from server.auth import Claims
+from server.chat import history
 from server.chat.model import EMOJI, React
 from server.realtime.hub import OpContext, OpError
 from server.services import Services
@@ -53,7 +54,7 @@ async def flush(svc: Services, event: str) -> dict[str, int] | None:
         pipe.hgetall(keys.reactions)
         pipe.delete(keys.reactions)
         raw, _ = await pipe.execute()
-    counts = {k.decode(): int(v) for k, v in raw.items() if int(v) > 0}
+    counts = {history.text(k): int(v) for k, v in raw.items() if int(v) > 0}
     if not counts:
         return None
     await svc.hub.publish(event, "reactions", {"counts": counts, "at": int(time.time() * 1000),

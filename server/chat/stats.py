@@ -11,6 +11,7 @@ import logging
 import time
 from typing import Any
 
+from server.chat.history import text
 from server.services import Services
 from server.store.keys import Keys
 
@@ -51,7 +52,7 @@ async def counts(svc: Services, event_id: str) -> dict[str, Any]:
     per_user = await svc.redis.hgetall(keys.chat_user_stats)
     out: dict[str, Any] = {"chat": 0, "questions": 0, "by_segment": {}, "by_user": {}}
     for raw_field, raw_value in stats.items():
-        field, value = raw_field.decode(), int(raw_value)
+        field, value = text(raw_field), int(raw_value)
         kind, _, segment = field.partition(":")
         if kind not in ("chat", "questions"):
             continue
@@ -60,7 +61,7 @@ async def counts(svc: Services, event_id: str) -> dict[str, Any]:
         else:
             out[kind] = value
     for raw_field, raw_value in per_user.items():
-        user, _, kind = raw_field.decode().rpartition(":")
+        user, _, kind = text(raw_field).rpartition(":")
         if kind in ("chat", "questions") and user:
             out["by_user"].setdefault(user, {"chat": 0, "questions": 0})[kind] = int(raw_value)
     return out
