@@ -52,6 +52,12 @@ async def readyz(request: Request) -> Response:
     return json_response({"status": "ready", "node": svc.node, "connections": len(svc.hub.conns)})
 
 
+async def openapi_json(request: Request) -> Response:
+    from server.openapi import document
+
+    return json_response(document(list(services(request).events)))
+
+
 async def metrics(request: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
@@ -125,6 +131,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/livez", livez),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
+        Route("/openapi.json", openapi_json),
         Route("/api/events", list_events),
         Route("/api/events/{event}", get_event),
         WebSocketRoute("/ws/{event}", ws_endpoint),
