@@ -30,14 +30,18 @@ def text(value: Any) -> str:
 
 
 async def append(svc: Services, event: str, message: Message, counter: str = "chat") -> tuple[Message, bool]:
-    """Store ``message`` unless this (user, cid) was stored already; return it with its id, and if new."""
+    """Store and push ``message`` unless this (user, cid) was stored already; return it with its id, and if new.
+
+    The push on ``chat:<room>`` (``{"kind": "message", "message": ...}``) leaves from the same script.
+    """
     keys = Keys(event)
+    topic_keys, topic_args = svc.bus.publish_keys(event, f"chat:{message.room}")
     new, stream_id = await svc.scripts.run(
         "chat_append",
         [keys.chat(message.room), keys.chat_dedupe(message.user, f"{message.room}:{message.cid}"),
-         keys.chat_stats, keys.chat_user_stats],
+         keys.chat_stats, keys.chat_user_stats, *topic_keys],
         [_encode(message), ROOM_SIZE, svc.key_ttl, DEDUPE_SECONDS, counter, message.segment or "",
-         message.user],
+         message.user, *topic_args],
     )
     sid = text(stream_id)
     if int(new):

@@ -65,7 +65,5 @@ async def send(svc: Services, ctx: OpContext, d: SendChat) -> dict[str, Any]:
         role=claims.role.value, at=int(time.time() * 1000), text=text, cid=d.cid,
         segment=await segment_now(svc, ctx.event),
     )
-    stored, new = await history.append(svc, ctx.event, message)
-    if new:
-        await ctx.hub.publish(ctx.event, topic(d.room), {"kind": "message", "message": as_dict(stored)})
+    stored, new = await history.append(svc, ctx.event, message)  # stores and pushes, atomically
     return {"id": stored.id, "duplicate": not new}

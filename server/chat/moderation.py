@@ -97,9 +97,7 @@ async def announce(svc: Services, ctx: OpContext, d: Announce) -> dict[str, Any]
     text = limits.clean_text(d.text, svc.settings.chat_max_chars)
     message = Message(room=d.room, kind="announcement", user=claims.sub, name=limits.clean_name(claims.name),
                       role=claims.role.value, at=_now_ms(), text=text, cid=f"ann-{secrets.token_hex(8)}")
-    stored, _ = await history.append(svc, ctx.event, message, counter="")
-    push = {"kind": "message", "message": messages.as_dict(stored)}
-    await ctx.hub.publish(ctx.event, messages.topic(d.room), push)
+    stored, _ = await history.append(svc, ctx.event, message, counter="")  # stores and pushes
     await log_action(svc, ctx, "announce", detail=text[:200])
     return {"id": stored.id}
 

@@ -78,6 +78,9 @@ class Bus:
     async def since(self, event: str, topic: str, seq: int, limit: int) -> list[HistoryEntry] | None:
         """Pushes after ``seq``, oldest first; ``None`` when history no longer reaches back that far."""
         key = Keys(event).topic_history(topic)
+        # the position first: every push up to it is in history unless trimmed, so an empty read
+        # below means "lost", never "published a moment ago"
+        current, _ = await self.position(event, topic)
         entries = cast(list[tuple[bytes, dict[bytes, bytes]]],
                        await self.redis.xrange(key, min=f"{seq + 1}-0", max="+", count=limit + 1))
         if len(entries) > limit:
@@ -85,10 +88,8 @@ class Bus:
         out = [HistoryEntry(int(eid.split(b"-")[0]), fields[b"d"]) for eid, fields in entries]
         if out and out[0].seq != seq + 1:
             return None
-        if not out and seq > 0:
-            current, _ = await self.position(event, topic)
-            if current > seq:
-                return None
+        if not out and current > seq:
+            return None
         return out
 
     def start(self, events: list[str], listener: Listener, reconnected: Reconnected) -> None:

@@ -129,6 +129,9 @@ class Connection:
                     replayed = True
                     metrics.RESUMED.inc()
             if not replayed:
+                if start is not None:
+                    log.info("resync of %s for %s: held %s/%s, topic at %s/%s", topic, self.id,
+                             start.seq, start.epoch, seq, epoch)
                 data = await hub.topics[topic].snapshot(self.event, self.claims)
                 self.protocol.at(topic, seq, epoch)
                 self.send(

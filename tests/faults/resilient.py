@@ -19,6 +19,7 @@ class ResilientChatter:
         self.seen: list[dict[str, Any]] = []  # every chat push, across reconnects
         self.acked: dict[str, str] = {}  # cid -> stored message id
         self.reconnects = 0
+        self.resyncs = 0  # snapshots instead of replay: resume must not need them here
         self._turn = itertools.count()
 
     async def connect(self, prefer: int = 0) -> None:
@@ -35,6 +36,8 @@ class ResilientChatter:
         raise AssertionError(f"{self.name} could not reconnect to any of {self.urls}")
 
     def _harvest(self, client: Client) -> None:
+        snapshots = [m for m in client.by_topic["chat:main"] if m["type"] == "snapshot"]
+        self.resyncs += sum(1 for m in snapshots if m.get("resync"))
         self.seen.extend(m["d"]["message"] for m in client.pushes("chat:main") if m["d"].get("kind") == "message")
         client.by_topic["chat:main"] = []
 

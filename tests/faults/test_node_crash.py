@@ -10,7 +10,7 @@ from tests.faults.resilient import ResilientChatter
 from tests.support.servers import running, wait_until
 from tests.support.wsclient import Client, token
 
-FAST_CHAT = {"PLENARY_CHAT_RATE": "50", "PLENARY_CHAT_BURST": "50", "PLENARY_PRESENCE_TTL": "6"}
+FAST_CHAT = {"PLENARY_CHAT_RATE": "50", "PLENARY_CHAT_BURST": "50", "PLENARY_PRESENCE_TTL": "6", "PLENARY_LOG_LEVEL": "info"}
 
 
 async def test_kill_9_mid_chat_every_message_seen_exactly_once(
@@ -53,6 +53,8 @@ async def test_kill_9_mid_chat_every_message_seen_exactly_once(
             counts = Counter(m["id"] for m in c.messages())
             dupes = [mid for mid, n in counts.items() if n > 1]
             assert not dupes, f"{c.name} saw {len(dupes)} messages twice"
+            assert c.resyncs == 0, f"{c.name} got a resync instead of the missed messages: " + "\n".join(
+                line for line in (a.log() + b.log()).splitlines() if "resync" in line)
             missing = acked - set(counts)
             assert not missing, f"{c.name} missed {len(missing)} messages"
 
