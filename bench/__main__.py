@@ -22,7 +22,8 @@ def main(argv: list[str]) -> int:
         # only a missing bench module is "not written yet"; a missing dependency inside it is a real error
         if exc.name != f"bench.{name}":
             raise
-        print(f"bench: bench/{name}.py does not exist yet (benchmark {name!r} is not available)", file=sys.stderr)
+        print(f"bench: bench/{name}.py does not exist yet (benchmark {name!r} is not available)",
+              file=sys.stderr)
         return 2
     result = module.main(rest)
     return int(result or 0)

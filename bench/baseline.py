@@ -16,6 +16,7 @@ import asyncio
 import json
 import sys
 import time
+from typing import Any
 
 from redis.asyncio import Redis
 from websockets.asyncio.server import ServerConnection, broadcast, serve
@@ -24,6 +25,10 @@ from websockets.exceptions import ConnectionClosed
 from bench.common import redis_url
 
 TOPIC = "chat:main"
+
+
+def _frame(message: dict[str, Any]) -> str:
+    return json.dumps([message], separators=(",", ":"))
 
 
 class Baseline:
@@ -42,7 +47,9 @@ class Baseline:
             if not isinstance(hello, dict) or hello.get("op") != "hello":
                 await ws.close(4501, "send hello first")
                 return
-            await ws.send(json.dumps([{"type": "ack", "id": hello.get("id"), "d": {}}], separators=(",", ":")))
+            await ws.send(_frame({"type": "ack", "id": hello.get("id"), "d": {}}))
+            await ws.send(_frame({"type": "snapshot", "topic": TOPIC, "seq": self.seq, "epoch": "base",
+                                  "resync": False, "d": {}}))
             self.clients.add(ws)
             async for raw in ws:
                 request = json.loads(raw)
@@ -52,8 +59,8 @@ class Baseline:
                     d = request.get("d") or {}
                     message = {"id": f"{self.seq + 1}-0", "author": {"id": "bench", "name": "Bench"},
                                "text": d.get("text", ""), "cid": d.get("cid"), "ts": int(time.time() * 1000)}
-                    await ws.send(json.dumps([{"type": "ack", "id": request.get("id"), "d": {"id": message["id"]}}],
-                                             separators=(",", ":")))
+                    reply = {"type": "ack", "id": request.get("id"), "d": {"id": message["id"]}}
+                    await ws.send(_frame(reply))
                     broadcast(self.clients, self.push(json.dumps(message, separators=(",", ":")).encode()))
         except (ConnectionClosed, TimeoutError, ValueError):
             pass

@@ -174,7 +174,7 @@ class Node:
             return
         self.process.send_signal(signal.SIGTERM)
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
@@ -202,6 +202,8 @@ def node_env(prefix: str, secret: str, extra: dict[str, str] | None = None) -> d
 def nodes(count: int, prefix: str, secret: str, extra_env: dict[str, str] | None = None,
           module: str = "server") -> Iterator[list[Node]]:
     """``count`` nodes on free ports, stopped (and their temp dir removed) however the block ends."""
+    # BENCH_NODE_MODULE runs the nodes through another entry point (a profiler wrapper, say)
+    module = os.environ.get("BENCH_NODE_MODULE") or module
     var = Path(tempfile.mkdtemp(prefix="plenary-bench-"))
     started: list[Node] = []
     try:
@@ -210,6 +212,10 @@ def nodes(count: int, prefix: str, secret: str, extra_env: dict[str, str] | None
         for node in started:
             node.wait_ready()
         yield started
+    except BaseException:
+        for node in started:
+            log(f"node {node.port} log tail:\n{node.tail()}")
+        raise
     finally:
         for node in started:
             try:
@@ -217,21 +223,6 @@ def nodes(count: int, prefix: str, secret: str, extra_env: dict[str, str] | None
             except Exception as exc:  # keep stopping the others
                 log(f"stopping node {node.port} failed: {exc}")
         shutil.rmtree(var, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def subprocess_running(args: list[str], env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=None)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
 
 
 async def delete_prefix(url: str, prefix: str) -> int:

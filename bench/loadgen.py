@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import re
 import resource
+import sys
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -32,6 +33,7 @@ from typing import Any
 
 MAX_PER_PROCESS = 5000  # 20,000 open files per process, and one core can parse only so much
 CONNECT_TIMEOUT = 30.0
+DEBUG_DUPS = bool(os.environ.get("BENCH_DEBUG_DUPS"))
 
 
 def marker(run: str, ts_ns: int, source: int, n: int) -> str:
@@ -75,7 +77,8 @@ class Totals:
 class WsClient(asyncio.Protocol):
     """One WebSocket client; joins with ``hello`` and then counts marked messages."""
 
-    def __init__(self, totals: Totals, host: str, port: int, path: str, hello: dict[str, Any]) -> None:
+    def __init__(self, totals: Totals, host: str, port: int, path: str, hello: dict[str, Any],
+                 topic: str) -> None:
         self.totals = totals
         self.request = (
             f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -89,7 +92,11 @@ class WsClient(asyncio.Protocol):
         self.fragments: list[bytes] = []
         self.ids = itertools.count(1)
         self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self.joined: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self.joined: asyncio.Future[dict[str, Any]] = loop.create_future()
+        # the welcome comes before the topics are synced: a client is in the room once its snapshot is
+        self.synced: asyncio.Future[None] = loop.create_future()
+        self.snapshot_tag = b'"type":"snapshot","topic":%s' % json.dumps(topic).encode()
         self.last: dict[int, int] = {}
         self.count = 0
         self.gaps = 0
@@ -112,16 +119,18 @@ class WsClient(asyncio.Protocol):
     # --- asyncio.Protocol -------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(self.request)
+        # uvloop's transports are not asyncio.Transport subclasses, but they write all the same
+        self.transport = transport  # type: ignore[assignment]
+        transport.write(self.request)  # type: ignore[attr-defined]
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.is_closed:
             self.is_closed = True
             self.totals.closed += 1
-        if not self.joined.done():
-            self.joined.set_exception(ConnectionError(f"closed before the welcome ({exc})"))
+        for fut in (self.joined, self.synced):
+            if not fut.done():
+                fut.set_exception(ConnectionError(f"closed before joining ({exc})"))
+                fut.exception()  # whoever awaits it still gets it; nobody else needs a log line
         for fut in self.pending.values():
             if not fut.done():
                 fut.set_exception(ConnectionError("connection closed"))
@@ -188,6 +197,10 @@ class WsClient(asyncio.Protocol):
             self.message(payload)
 
     def message(self, payload: bytes) -> None:
+        if not self.synced.done() and self.snapshot_tag in payload:
+            self.synced.set_result(None)
+        if DEBUG_DUPS:
+            self.seen = [*getattr(self, "seen", [])[-3:], payload[:300]]
         if self.pending and (b'"type":"ack"' in payload or b'"type":"error"' in payload):
             for msg in json.loads(payload):
                 if msg.get("type") in ("ack", "error"):
@@ -206,6 +219,9 @@ class WsClient(asyncio.Protocol):
             prev = last.get(src, -1)
             if seq <= prev:
                 self.dups += 1
+                if DEBUG_DUPS and self.dups <= 2:
+                    print(f"duplicate {source}.{n} after {prev}: {payload[:1500]!r}\n  earlier: {self.seen!r}",
+                          file=sys.stderr, flush=True)
                 continue
             if seq > prev + 1:
                 self.gaps += seq - prev - 1
@@ -224,7 +240,7 @@ class WsClient(asyncio.Protocol):
 
 # --- the worker process --------------------------------------------------------------------------
 
-async def _connect(totals: Totals, host: str, port: int, path: str, hello: dict[str, Any],
+async def _connect(totals: Totals, host: str, port: int, path: str, hello: dict[str, Any], topic: str,
                    sem: asyncio.Semaphore, fails: list[str]) -> WsClient | None:
     loop = asyncio.get_running_loop()
     async with sem:
@@ -232,11 +248,12 @@ async def _connect(totals: Totals, host: str, port: int, path: str, hello: dict[
         for _ in range(3):
             try:
                 _, client = await asyncio.wait_for(
-                    loop.create_connection(lambda: WsClient(totals, host, port, path, hello), host, port),
+                    loop.create_connection(lambda: WsClient(totals, host, port, path, hello, topic), host, port),
                     CONNECT_TIMEOUT)
                 reply = await asyncio.wait_for(client.joined, CONNECT_TIMEOUT)
                 if reply.get("type") != "ack":
                     raise ConnectionError(f"hello refused: {reply.get('code')}: {reply.get('message')}")
+                await asyncio.wait_for(client.synced, CONNECT_TIMEOUT)
                 return client
             except (OSError, TimeoutError, ConnectionError) as exc:
                 err = repr(exc)[:160]
@@ -301,7 +318,8 @@ async def _worker(pipe: Connection, spec: dict[str, Any]) -> None:
     first, count, urls = spec["first"], spec["n"], spec["urls"]
     t0 = time.time()
     attempts = [
-        _connect(totals, *urls[(first + i) % len(urls)], spec["path"], _hello(spec, first + i), sem, fails)
+        _connect(totals, *urls[(first + i) % len(urls)], spec["path"], _hello(spec, first + i), spec["topic"],
+                 sem, fails)
         for i in range(count)
     ]
     results = await asyncio.gather(*attempts)
@@ -336,19 +354,26 @@ async def _worker(pipe: Connection, spec: dict[str, Any]) -> None:
         timed_out = True
     ru1 = resource.getrusage(resource.RUSAGE_SELF)
     wall = time.monotonic() - tg
+    # lost: acknowledged messages a client never got (a hole, or missing at the end of a source)
+    acked: dict[int, int] | None = expect.get("acked")
+    lost = None
+    if acked is not None:
+        lost = sum(c.gaps for c in clients) + sum(
+            max(0, count - (c.last.get(int(src), -1) + 1)) for c in clients for src, count in acked.items())
+    cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     pipe.send(("result", {
         "clients": len(clients), "received": totals.received, "unique": sum(c.count for c in clients),
-        "gaps": sum(c.gaps for c in clients), "duplicates": sum(c.dups for c in clients),
+        "gaps": sum(c.gaps for c in clients), "duplicates": sum(c.dups for c in clients), "lost": lost,
         "clients_short": sum(1 for c in clients if c.count < totals.target), "timed_out": timed_out,
         "first_rx": totals.first_rx, "last_rx": totals.last_rx, "closed": totals.closed,
         "close_codes": totals.close_codes,
-        "client_cpu_pct": 100 * ((ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)) / max(wall, 1e-3),
+        "client_cpu_pct": 100 * cpu / max(wall, 1e-3),
         "latencies": totals.latencies.tobytes(),
     }))
 
 
 def worker_main(pipe: Connection, spec: dict[str, Any]) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     try:
         import uvloop
@@ -409,9 +434,10 @@ class Fleet:
     def sent(self, timeout: float) -> list[dict[str, Any]]:
         return self._collect("sent", timeout)
 
-    def expect(self, per_client: int, deadline: float) -> list[dict[str, Any]]:
+    def expect(self, per_client: int, deadline: float, acked: dict[int, int] | None = None
+               ) -> list[dict[str, Any]]:
         for pipe in self.pipes:
-            pipe.send(("expect", {"per_client": per_client, "deadline": deadline}))
+            pipe.send(("expect", {"per_client": per_client, "deadline": deadline, "acked": acked}))
         return self._collect("result", deadline - time.time() + 30)
 
     def close(self) -> None:
@@ -434,6 +460,8 @@ def merge(results: list[dict[str, Any]]) -> tuple[dict[str, Any], list[int]]:
     merged["first_rx"] = min((res["first_rx"] for res in results if res["first_rx"]), default=0)
     merged["last_rx"] = max((res["last_rx"] for res in results), default=0)
     merged["timed_out"] = any(res["timed_out"] for res in results)
+    losts = [res["lost"] for res in results if res["lost"] is not None]
+    merged["lost"] = sum(losts) if losts else None
     merged["client_cpu_pct"] = round(sum(res["client_cpu_pct"] for res in results), 1)
     codes: dict[str, int] = {}
     for res in results:

@@ -29,7 +29,7 @@ Driver = Callable[[Fleet], tuple[int, int, dict[str, Any]]]
 
 
 def run_phase(target: Target, clients: int, spec: dict[str, Any], seconds: float, drive: Driver,
-              processes: int | None = None, grace: float = 15.0) -> dict[str, Any]:
+              processes: int | None = None, grace: float = 15.0, idle_seconds: float = 2.0) -> dict[str, Any]:
     rss0 = sum(rss_kb(p) for p in target.pids)
     fleet = Fleet(clients, dict(spec, urls=target.urls), processes=processes)
     try:
@@ -40,11 +40,17 @@ def run_phase(target: Target, clients: int, spec: dict[str, Any], seconds: float
         fails = [f for x in readies for f in x["fail_sample"]][:3]
         log(f"{target.name}: {connected}/{clients} connected in {join_s:.1f} s"
             + (f"; failures e.g. {fails}" if fails else ""))
+        # what the servers burn with everyone connected and nothing sent (tickers, presence refresh):
+        # part of the per-message figure below, reported so it can be told apart
+        idle = CpuWindow(target.pids)
+        idle.start()
+        time.sleep(idle_seconds)
+        idle.stop()
         window = CpuWindow(target.pids)
         window.start()
         per_client, t0_ns, extra = drive(fleet)
         deadline = time.time() + grace
-        merged, lat = merge(fleet.expect(per_client, deadline))
+        merged, lat = merge(fleet.expect(per_client, deadline, extra.pop("acked_per_source", None)))
         window.stop()
     finally:
         fleet.close()
@@ -64,10 +70,14 @@ def run_phase(target: Target, clients: int, spec: dict[str, Any], seconds: float
         "gaps": merged["gaps"],
         "duplicates": merged["duplicates"],
         "clients_short": merged["clients_short"],
+        "lost": merged["lost"],
         "closed_by_server": merged["closed"],
         "close_codes": merged["close_codes"],
         "server_cpu_pct": r(window.pct),
         "server_cpu_us_per_msg": r(window.cpu * 1e6 / delivered, 2) if delivered else None,
+        "server_idle_cpu_pct": r(idle.pct),
+        "server_cpu_us_per_msg_net_of_idle": (
+            r(max(0.0, window.cpu - idle.cpu / idle.wall * window.wall) * 1e6 / delivered, 2) if delivered else None),
         "rss_per_conn_kb": r((rss1 - rss0) / connected, 1) if connected else None,
         "server_rss_mb": r(rss1 / 1024),
         "client_cpu_pct": merged["client_cpu_pct"],

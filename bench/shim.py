@@ -39,7 +39,8 @@ class BenchTopic:
 
 
 if __name__ == "__main__":
-    app_module.CAPABILITIES = (*app_module.CAPABILITIES, BenchTopic(os.environ.get("BENCH_TOPIC", "chat:main")))
+    extra = BenchTopic(os.environ.get("BENCH_TOPIC", "chat:main"))
+    app_module.CAPABILITIES = (*app_module.CAPABILITIES, extra)
     from server.cli import main
 
     sys.exit(main(sys.argv[1:]))

@@ -16,7 +16,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from server import agenda, attendance, chat, media
+from server import access, agenda, attendance, chat, media
 from server.agenda.files import load_events
 from server.config import Settings, ensure_secret, load_settings
 from server.logs import AccessLog, SecurityHeaders
@@ -34,7 +34,7 @@ log = logging.getLogger("plenary.app")
 STATIC = Path(__file__).resolve().parent.parent / "static"
 PAGES = {"/": "index.html", "/moderator": "moderator.html", "/organizer": "organizer.html",
          "/speaker": "speaker.html", "/checkin": "checkin.html", "/screen": "screen.html"}
-CAPABILITIES = (agenda, chat, attendance, media)
+CAPABILITIES = (access, agenda, chat, attendance, media)
 
 
 async def livez(request: Request) -> Response:

@@ -16,9 +16,11 @@ from typing import Any
 
 import jwt
 import msgspec
+from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
 
 from server.problems import Problem
+from server.store.keys import Keys
 
 ALGORITHM = "HS256"
 
@@ -118,7 +120,25 @@ def bearer(conn: HTTPConnection) -> str | None:
     return header if not rest else None
 
 
-def require(conn: HTTPConnection, event: str, roles: Iterable[Role]) -> Claims:
+REVOKED = "revoked"
+
+
+async def effective(redis: Redis, claims: Claims) -> Claims | None:
+    """The claims with an organizer's role change applied; None when access was revoked.
+
+    Tokens cannot be recalled, so a change of role lives in Redis (``Keys.roles``) and is
+    consulted on every HTTP call and every join; live sockets are told by a reconnect (4002).
+    """
+    override = await redis.hget(Keys(claims.event).roles, claims.sub)
+    if override is None:
+        return claims
+    value = override.decode() if isinstance(override, bytes) else str(override)
+    if value == REVOKED:
+        return None
+    return msgspec.structs.replace(claims, role=Role(value))
+
+
+async def require(conn: HTTPConnection, event: str, roles: Iterable[Role]) -> Claims:
     """Authenticate an HTTP request for ``event`` and check its role: 401 or 403 problems otherwise."""
     token = bearer(conn)
     challenge = {"WWW-Authenticate": 'Bearer realm="plenary"'}
@@ -130,6 +150,10 @@ def require(conn: HTTPConnection, event: str, roles: Iterable[Role]) -> Claims:
     except AuthError as exc:
         status = 403 if exc.code == "wrong_event" else 401
         raise Problem(status, exc.code, exc.detail, headers=challenge if status == 401 else None) from None
+    current = await effective(conn.app.state.services.redis, claims)
+    if current is None:
+        raise Problem(403, "revoked", "an organizer revoked this access")
+    claims = current
     allowed = frozenset(roles)
     if claims.role not in allowed:
         wanted = ", ".join(sorted(r.value for r in allowed))

@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from server.access.routes import RoleChange, TokenRequest
 from server.agenda.routes import ActionBody
 from server.attendance.checkin import Scan, WalkIn
 
@@ -42,6 +43,13 @@ OPERATIONS: tuple[Op, ...] = (
     Op("get", "/openapi.json", "This document"),
     Op("get", "/api/events", "Events served by this deployment"),
     Op("get", EV, "An event and its agenda", errors=(404,)),
+    Op("post", f"{EV}/tokens", "Mint a link (token) for a person", ("organizer",), TokenRequest, ok=(201,),
+       errors=(401, 403, 415, 422)),
+    Op("get", f"{EV}/roles", "Role changes in force", ("organizer",), errors=(401, 403)),
+    Op("put", f"{EV}/roles/{{user}}", "Change or revoke a person's role, live sockets included", ("organizer",),
+       RoleChange, errors=(401, 403, 409, 415, 422)),
+    Op("delete", f"{EV}/roles/{{user}}", "Back to the role in the person's token", ("organizer",),
+       errors=(401, 403, 404, 422)),
     Op("get", f"{EV}/agenda/state", "Live agenda state: now, next, timing, server time", errors=(404,)),
     Op("post", f"{EV}/agenda/actions", "Move the session along (start, next, previous, goto, extend, pause, "
        "resume, end) from the version the moderator saw", STAFF, ActionBody, errors=(401, 403, 409, 415, 422)),
@@ -52,9 +60,9 @@ OPERATIONS: tuple[Op, ...] = (
        query={"after": {"type": "string"}}),
     Op("get", f"{EV}/modlog", "Moderation log", STAFF, errors=(401, 403)),
     Op("get", f"{EV}/attendance", "Live attendance figures", ("organizer", "moderator"), errors=(401, 403)),
-    Op("get", f"{EV}/attendance.csv", "Attendance per segment (CSV)", ("organizer", "moderator"),
+    Op("get", f"{EV}/attendance.csv", "Attendance per segment (CSV)", ("organizer",),
        errors=(401, 403), produces="text/csv"),
-    Op("get", f"{EV}/attendees.csv", "Attendance per person (CSV)", ("organizer", "moderator"),
+    Op("get", f"{EV}/attendees.csv", "Attendance per person (CSV)", ("organizer",),
        errors=(401, 403), produces="text/csv"),
     Op("post", f"{EV}/checkins", "Scan a badge at a door", ("checkin", "organizer"), Scan, ok=(200, 201),
        errors=(401, 403, 409, 415, 422)),
@@ -72,7 +80,8 @@ OPERATIONS: tuple[Op, ...] = (
     Op("delete", "/whip/{event}/r/{id}", "End a WHIP session", ("speaker", "moderator", "organizer"),
        errors=(401, 404)),
     Op("options", "/whip/{event}/r/{id}", "CORS preflight", errors=(404,)),
-    Op("post", "/whep/{event}", "WHEP: watch the stage", (), SDP, ok=(201,), errors=(400, 409, 415, 422),
+    Op("post", "/whep/{event}", "WHEP: watch the stage", ("guest", "attendee", "speaker", "moderator", "organizer"),
+       SDP, ok=(201,), errors=(400, 409, 415, 422),
        produces=SDP),
     Op("get", "/whep/{event}", "WHEP discovery", errors=(404,)),
     Op("options", "/whep/{event}", "CORS preflight"),
@@ -96,13 +105,13 @@ def _problem_schema() -> dict[str, Any]:
 
 
 def document(event_ids: list[str]) -> dict[str, Any]:
-    types = [op.body for op in OPERATIONS if isinstance(op.body, type)]
+    types = list(dict.fromkeys(op.body for op in OPERATIONS if isinstance(op.body, type)))
     schemas, components = msgspec.json.schema_components(types, ref_template="#/components/schemas/{name}")
     body_schema = dict(zip(types, schemas, strict=True))
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
         params = []
-        for name in ("event", "room", "slot", "id"):
+        for name in ("event", "room", "slot", "id", "user"):
             if "{" + name + "}" in op.path:
                 schema: dict[str, Any] = {"type": "string"}
                 if name == "event":

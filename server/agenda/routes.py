@@ -89,7 +89,7 @@ async def get_state(request: Request) -> Response:
 
 async def post_action(request: Request) -> Response:
     event = event_of(request)
-    claims = require(request, event.id, STAFF)
+    claims = await require(request, event.id, STAFF)
     body = convert(await read_json(request, max_bytes=4096), ActionBody)
     try:
         data = await perform(services(request), event, claims, body)
@@ -101,7 +101,7 @@ async def post_action(request: Request) -> Response:
 
 async def get_log(request: Request) -> Response:
     event = event_of(request)
-    require(request, event.id, STAFF)
+    await require(request, event.id, STAFF)
     try:
         limit = int(request.query_params.get("limit", "500"))
     except ValueError:

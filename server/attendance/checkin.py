@@ -60,7 +60,7 @@ async def record(svc: Services, event: Event, attendee: str, person: dict[str, s
 
 async def scan(request: Request) -> Response:
     event = event_of(request)
-    claims = require(request, event.id, DESK_ROLES)
+    claims = await require(request, event.id, DESK_ROLES)
     body: Scan = convert(await read_json(request, max_bytes=4096), Scan)
     svc = services(request)
     assert svc.settings.secret is not None
@@ -83,7 +83,7 @@ async def scan(request: Request) -> Response:
 
 async def walkin(request: Request) -> Response:
     event = event_of(request)
-    claims = require(request, event.id, DESK_ROLES)
+    claims = await require(request, event.id, DESK_ROLES)
     body: WalkIn = convert(await read_json(request, max_bytes=4096), WalkIn)
     name = _clean(body.name)
     if not name:

@@ -31,7 +31,7 @@ READERS = (Role.ORGANIZER, Role.MODERATOR)
 
 async def attendance(request: Request) -> Response:
     event = event_of(request)
-    require(request, event.id, READERS)
+    await require(request, event.id, READERS)
     return json_response(await figures(services(request), event), headers={"Cache-Control": "no-store"})
 
 
@@ -42,13 +42,13 @@ def _csv_response(text: str, filename: str) -> Response:
 
 async def attendance_csv(request: Request) -> Response:
     event = event_of(request)
-    require(request, event.id, (Role.ORGANIZER,))
+    await require(request, event.id, (Role.ORGANIZER,))
     return _csv_response(await segments_csv(services(request), event), f"{event.id}-attendance.csv")
 
 
 async def attendees(request: Request) -> Response:
     event = event_of(request)
-    require(request, event.id, (Role.ORGANIZER,))
+    await require(request, event.id, (Role.ORGANIZER,))
     return _csv_response(await attendees_csv(services(request), event), f"{event.id}-attendees.csv")
 
 

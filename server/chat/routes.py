@@ -41,7 +41,7 @@ EXPORT_LIMIT = 1000
 async def export_messages(request: Request) -> Response:
     """GET /api/events/{event}/chat/{room}/messages?after=<id>&limit=n (moderators and organizers)."""
     event = event_of(request)
-    require(request, event.id, STAFF)
+    await require(request, event.id, STAFF)
     room = request.path_params["room"]
     if room not in ROOMS:
         raise Problem(404, "unknown_room", f"there is no room {room!r}; rooms are {', '.join(ROOMS)}")
@@ -58,7 +58,7 @@ async def export_messages(request: Request) -> Response:
 
 async def modlog(request: Request) -> Response:
     event = event_of(request)
-    require(request, event.id, STAFF)
+    await require(request, event.id, STAFF)
     return json_response({"entries": await moderation.read_log(services(request), event.id,
                                                                count=moderation.LOG_SIZE)})
 

@@ -28,7 +28,7 @@ RETRY_AFTER = "2"
 async def post(request: Request) -> Response:
     event = event_of(request).id
     media = media_of(request)
-    claims = require(request, event, AUDIENCE)
+    claims = await require(request, event, AUDIENCE)
     offer = await read_sdp(request)
     sections = sdp.check(offer, publishing=False)
     stage = media.stage(event)

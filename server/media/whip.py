@@ -109,7 +109,7 @@ async def answer(pc: RTCPeerConnection, offer: str | None) -> str:
 async def post(request: Request) -> Response:
     event = event_of(request).id
     media = media_of(request)
-    claims = require(request, event, BACKSTAGE)
+    claims = await require(request, event, BACKSTAGE)
     slot = request.path_params.get("slot") or claims.sub
     if slot != claims.sub and claims.role not in STAFF:
         raise Problem(403, "forbidden", "a speaker token publishes only to its own slot")
@@ -176,7 +176,7 @@ async def resource(request: Request) -> Response:
     if session is None or session.event != event or session.kind != kind:
         raise Problem(404, "unknown_session", "no such session on this node (it ended, or never existed)")
     roles = [Role.GUEST, Role.ATTENDEE, *BACKSTAGE] if session.kind == "whep" else list(BACKSTAGE)
-    claims = require(request, event, roles)
+    claims = await require(request, event, roles)
     if claims.sub != session.claims.sub and claims.role not in STAFF:
         raise Problem(403, "forbidden", "this session belongs to someone else")
     if request.method == "DELETE":

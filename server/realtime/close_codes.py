@@ -20,6 +20,7 @@ class Close(enum.IntEnum):
     TRY_AGAIN_LATER = 1013  # slow consumer: the outgoing buffer filled
     HELLO_TIMEOUT = 4000  # no hello within the handshake window
     BACKEND_UNAVAILABLE = 4001  # Redis unreachable while joining
+    ROLE_CHANGED = 4002  # an organizer changed this user's role: reconnect to get it
     UNAUTHORIZED = 4501  # token missing, forged or expired: get a new link
     FORBIDDEN = 4503  # token for another event
     BANNED = 4504
@@ -36,6 +37,7 @@ REASONS: dict[int, str] = {
     1013: "slow consumer: outgoing buffer full",
     4000: "no hello in time",
     4001: "backend unavailable; reconnect",
+    4002: "your role changed; reconnecting",
     4501: "unauthorized",
     4503: "forbidden",
     4504: "banned from this event",

@@ -15,7 +15,7 @@ from typing import Any, assert_never
 
 from starlette.websockets import WebSocket
 
-from server.auth import AuthError, Claims, Role, mint, verify
+from server.auth import AuthError, Claims, Role, effective, mint, verify
 from server.problems import Problem
 from server.realtime import metrics
 from server.realtime.close_codes import Close
@@ -174,6 +174,12 @@ async def _join(
         await websocket.send_text(frame([error(received.id, "unauthorized", "hello needs a token or a guest name")]))
         await _close(websocket, Close.UNAUTHORIZED)
         return None
+    current = await effective(websocket.app.state.services.redis, claims)
+    if current is None:
+        await websocket.send_text(frame([error(received.id, "revoked", "an organizer revoked this access")]))
+        await _close(websocket, Close.UNAUTHORIZED, "access revoked")
+        return None
+    claims = current
     for check in hub.join_checks:
         refusal = await check(event, claims)
         if refusal is not None:

@@ -41,6 +41,11 @@ class Keys:
     def connect_rate(self, address: str, second: int) -> str:
         return f"{self.base}:ratelimit:connect:{address}:{second}"
 
+    @property
+    def roles(self) -> str:
+        """HASH user -> role an organizer changed them to, or "revoked"."""
+        return f"{self.base}:roles"
+
     # agenda
     @property
     def agenda(self) -> str:
