@@ -55,6 +55,8 @@ class AccessLog:
             return
         start = time.perf_counter()
         status = {"code": 0}
+        # the server's own send, for the hub's direct-write fast path (server.realtime.transport)
+        scope.setdefault("plenary.send", send)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":

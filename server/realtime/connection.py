@@ -21,6 +21,7 @@ from server.auth import Claims
 from server.realtime import metrics
 from server.realtime.close_codes import reason as close_reason
 from server.realtime.protocol import Admit, Position, Protocol, encode, frame
+from server.realtime.transport import RawSocket, raw_socket, text_frame
 
 if TYPE_CHECKING:
     from server.realtime.hub import Hub
@@ -46,6 +47,7 @@ class Connection:
     connected_at: float = field(default_factory=time.time)
     closed: bool = False
     close_code: int | None = None
+    raw: RawSocket | None = None
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
     _urgent: bool = False
     _syncing: dict[str, list[tuple[int, str, bytes]]] = field(default_factory=dict)
@@ -76,21 +78,54 @@ class Connection:
         return self.claims.sub
 
     def start(self) -> None:
-        self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer-{self.id}")
+        self.raw = raw_socket(self.websocket)
+        if self.raw is not None:
+            if self.outbox:
+                self.hub.dirty(self, urgent=True)  # the welcome, queued before the socket started
+        else:
+            # not uvicorn's sansio protocol: one writer task per socket, through ASGI
+            self._writer = asyncio.create_task(self._write_loop(), name=f"ws-writer-{self.id}")
 
     def send(self, message: bytes, urgent: bool = False) -> None:
-        """Queue one encoded message; overflowing the outbox evicts this (slow) consumer."""
+        """Queue one encoded message; overflowing the outbox evicts this (slow) consumer.
+
+        Queued messages leave at the hub's next tick as one frame, or at once when ``urgent``
+        (replies to this client's own requests).
+        """
         if self.closed:
             return
         self.outbox.append(message)
-        if urgent:
-            self._urgent = True
         if len(self.outbox) > self.hub.outbox_limit:
             metrics.EVICTED.inc()
             log.warning("evicting slow consumer %s (%d pushes queued)", self.id, len(self.outbox))
             self.hub.spawn(self.close(1013))
             return
+        if self.raw is not None:
+            self.hub.dirty(self, urgent)
+            return
+        if urgent:
+            self._urgent = True
         self._ready.set()
+
+    def flush(self, frames: dict[tuple[int, ...], bytes]) -> int:
+        """Write the outbox as one frame if the peer is reading; ``frames`` shares identical batches.
+
+        Returns the number of messages written (0 when the peer is not reading: they stay queued).
+        """
+        raw = self.raw
+        assert raw is not None
+        if self.closed or not self.outbox:
+            return 0
+        if not raw.writable():
+            return 0
+        batch = self.outbox
+        key = tuple(map(id, batch))
+        data = frames.get(key)
+        if data is None:
+            data = frames[key] = text_frame(b"[" + b",".join(batch) + b"]")
+        self.outbox = deque()
+        raw.write(data)
+        return len(batch)
 
     def deliver(self, topic: str, seq: int, epoch: str, message: bytes) -> None:
         """A sequenced push from the bus: buffered while the topic syncs, deduplicated, gaps repaired."""
@@ -139,11 +174,8 @@ class Connection:
                             "resync": start is not None, "d": data}),
                     urgent=True,
                 )
-                # pushes that landed between reading the position and now are in history
-                entries = await hub.bus.since(self.event, topic, seq, REPLAY_LIMIT) or []
-                for entry in entries:
-                    if self.protocol.admit(topic, entry.seq, epoch) is Admit.DELIVER:
-                        self.send(encode_push(topic, entry.seq, epoch, entry.data))
+                # pushes fanned out since the position was read are in ``pending`` (the socket
+                # was subscribed before this sync began) and are applied below, deduplicated
         finally:
             self._syncing.pop(topic, None)
         for seq_, epoch_, message in pending:
@@ -159,6 +191,8 @@ class Connection:
         if self._writer is not None:
             self._writer.cancel()
         ws = self.websocket
+        if self.raw is not None and self.outbox and self.raw.writable():
+            self.flush({})  # what was queued before the close goes first
         if ws.application_state is WebSocketState.CONNECTED and ws.client_state is WebSocketState.CONNECTED:
             try:
                 await asyncio.wait_for(ws.close(code, close_reason(code, detail)), timeout=2.0)
@@ -201,9 +235,8 @@ def _abort(ws: WebSocket) -> None:
     """Drop a socket whose peer will not read our close frame.
 
     ASGI offers no abort, and uvicorn's send waits for the transport to drain, which a frozen
-    client never lets happen; reaching the protocol's transport is the one way to free it now.
+    client never lets happen; the raw transport is the one way to free it now.
     """
-    protocol = getattr(getattr(ws, "_send", None), "__self__", None)
-    transport = getattr(protocol, "transport", None)
-    if transport is not None:
-        transport.abort()
+    raw = raw_socket(ws)
+    if raw is not None:
+        raw.abort()

@@ -111,7 +111,7 @@ class Hub:
         self.ops_rate = ops_rate
         self.node = node
         self.outbox_limit = outbox_limit
-        self.flush = flush_ms / 1000
+        self.tick_seconds = flush_ms / 1000
         self.presence_interval = presence_interval
         self.topics: dict[str, TopicSpec] = {}
         self.ops: dict[str, OpSpec] = {}
@@ -122,6 +122,9 @@ class Hub:
         self._by_user: dict[tuple[str, str], set[Connection]] = {}
         self._node_pos: dict[tuple[str, str], tuple[int, str]] = {}
         self._tick: asyncio.Future[None] | None = None
+        self._dirty: dict[Connection, None] = {}
+        self._urgent: dict[Connection, None] = {}
+        self._urgent_scheduled = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._refresher: asyncio.Task[None] | None = None
@@ -208,10 +211,48 @@ class Hub:
         assert self._tick is not None
         return self._tick
 
+    def dirty(self, conn: Connection, urgent: bool) -> None:
+        """``conn`` has queued messages: write them at the next tick, or on this loop turn if urgent."""
+        if urgent:
+            self._urgent[conn] = None
+            if not self._urgent_scheduled:
+                self._urgent_scheduled = True
+                asyncio.get_running_loop().call_soon(self._flush_urgent)
+        else:
+            self._dirty[conn] = None
+
+    def _flush_urgent(self) -> None:
+        self._urgent_scheduled = False
+        urgent, self._urgent = self._urgent, {}
+        self._flush(urgent)
+
+    def _flush(self, conns: dict[Connection, None]) -> None:
+        """Write each socket's queue as one frame; sockets with the same queue share the bytes."""
+        frames: dict[tuple[int, ...], bytes] = {}
+        sent = written = 0
+        for conn in conns:
+            if conn.closed:
+                continue
+            n = conn.flush(frames)
+            if n:
+                sent += n
+                written += 1
+            elif conn.outbox:
+                self._dirty[conn] = None  # its peer is not reading now: retry next tick
+        if written:
+            metrics.FRAMES_OUT.inc(written)
+            metrics.PUSHES_OUT.inc(sent)
+
     async def _tick_loop(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(self.flush)
+            await asyncio.sleep(self.tick_seconds)
+            dirty, self._dirty = self._dirty, {}
+            if dirty:
+                try:
+                    self._flush(dirty)
+                except Exception:
+                    log.exception("flush failed")
             tick, self._tick = self._tick, loop.create_future()
             if tick is not None and not tick.done():
                 tick.set_result(None)
@@ -262,6 +303,8 @@ class Hub:
         return topics
 
     def forget(self, conn: Connection) -> None:
+        self._dirty.pop(conn, None)
+        self._urgent.pop(conn, None)
         if self.conns.pop(conn.id, None) is None:
             return
         metrics.CONNECTIONS.dec()
