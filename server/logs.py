@@ -27,9 +27,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class NoFrames(logging.Filter):
+    """Drop websockets' frame dumps (debug level): a hello frame carries a token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.DEBUG:
+            return True
+        return not record.getMessage().startswith(("< TEXT", "> TEXT", "< BINARY", "> BINARY", "< CONT", "> CONT"))
+
+
 def configure(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(NoFrames())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

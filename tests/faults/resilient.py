@@ -7,6 +7,8 @@ import asyncio
 import itertools
 from typing import Any
 
+from websockets.exceptions import WebSocketException
+
 from tests.support.wsclient import Client, ProtocolError
 
 
@@ -31,7 +33,7 @@ class ResilientChatter:
             try:
                 self.client = await Client.connect(url, token=self.token, resume=positions)
                 return
-            except (OSError, ProtocolError, asyncio.TimeoutError):
+            except (TimeoutError, OSError, ProtocolError, WebSocketException):
                 await asyncio.sleep(0.1 * (attempt + 1))  # backoff between refused attempts
         raise AssertionError(f"{self.name} could not reconnect to any of {self.urls}")
 
@@ -51,7 +53,7 @@ class ResilientChatter:
                 continue
             try:
                 reply = await self.client.call("chat.send", {"room": "main", "text": text, "cid": cid}, timeout=5)
-            except (ProtocolError, asyncio.TimeoutError, OSError):
+            except (TimeoutError, ProtocolError, OSError, WebSocketException):
                 continue
             if reply["type"] == "ack":
                 self.acked[cid] = reply["d"]["id"]
