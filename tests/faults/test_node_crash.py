@@ -10,7 +10,8 @@ from tests.faults.resilient import ResilientChatter
 from tests.support.servers import running, wait_until
 from tests.support.wsclient import Client, token
 
-FAST_CHAT = {"PLENARY_CHAT_RATE": "50", "PLENARY_CHAT_BURST": "50", "PLENARY_PRESENCE_TTL": "6", "PLENARY_LOG_LEVEL": "info"}
+FAST_CHAT = {"PLENARY_CHAT_RATE": "50", "PLENARY_CHAT_BURST": "50", "PLENARY_PRESENCE_TTL": "6",
+             "PLENARY_LOG_LEVEL": "info"}
 
 
 async def test_kill_9_mid_chat_every_message_seen_exactly_once(

@@ -56,7 +56,7 @@ async def _scenario(redis: EmbeddedRedis, a: Node, b: Node) -> None:
 
     # the bus came back by itself: a message through A reaches B's client again (bounded retries:
     # the nodes re-subscribe on their own schedule, and the retry uses the same cid so it is stored once)
-    for attempt in range(40):
+    for _ in range(40):
         sent = await alice.call("chat.send", {"room": "main", "text": "after the outage", "cid": "c3"})
         if sent["type"] == "ack":
             break
