@@ -75,6 +75,15 @@ class Bus:
         seq, epoch = cast(list[bytes | None], await self.redis.hmget(Keys(event).topic_meta(topic), ["seq", "epoch"]))
         return int(seq or 0), (epoch or b"").decode()
 
+    async def positions(self, event: str, topics: list[str]) -> dict[str, tuple[int, str]]:
+        """Several topics' (seq, epoch) in one round trip."""
+        keys = Keys(event)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for topic in topics:
+                pipe.hmget(keys.topic_meta(topic), ["seq", "epoch"])
+            replies = cast(list[list[bytes | None]], await pipe.execute())
+        return {t: (int(seq or 0), (epoch or b"").decode()) for t, (seq, epoch) in zip(topics, replies, strict=True)}
+
     async def since(self, event: str, topic: str, seq: int, limit: int) -> list[HistoryEntry] | None:
         """Pushes after ``seq``, oldest first; ``None`` when history no longer reaches back that far."""
         key = Keys(event).topic_history(topic)

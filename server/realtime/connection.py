@@ -140,19 +140,26 @@ class Connection:
             self.hub.spawn(self.sync(topic, None, (seq, epoch, message)))
 
     async def sync(
-        self, topic: str, resume: Position | None, trigger: tuple[int, str, bytes] | None = None
+        self, topic: str, resume: Position | None, trigger: tuple[int, str, bytes] | None = None,
+        position: tuple[int, str] | None = None, adopt: bool = False,
     ) -> None:
-        """Bring ``topic`` up to date: replay what was missed if history has it, else a fresh snapshot."""
-        if topic in self._syncing:
+        """Bring ``topic`` up to date: replay what was missed if history has it, else a fresh snapshot.
+
+        ``adopt`` takes over the buffer the hub opened when it subscribed this socket, and
+        ``position`` is the topic's (seq, epoch) if the caller read it already.
+        """
+        if topic in self._syncing and not adopt:
             if trigger is not None:
                 self._syncing[topic].append(trigger)
             return
-        pending: list[tuple[int, str, bytes]] = [] if trigger is None else [trigger]
+        pending: list[tuple[int, str, bytes]] = self._syncing.get(topic, []) if adopt else []
+        if trigger is not None:
+            pending.append(trigger)
         self._syncing[topic] = pending
         hub = self.hub
         try:
             start = resume or self.protocol.positions.get(topic)
-            seq, epoch = await hub.bus.position(self.event, topic)
+            seq, epoch = position if position is not None else await hub.bus.position(self.event, topic)
             replayed = False
             if start is not None and start.epoch == epoch and start.seq <= seq:
                 entries = await hub.bus.since(self.event, topic, start.seq, REPLAY_LIMIT)

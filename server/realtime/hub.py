@@ -289,17 +289,16 @@ class Hub:
                 raise OpError("unknown_topic", f"there is no topic {name!r}")
             if conn.claims.role not in spec.roles:
                 raise OpError("forbidden", f"role {conn.claims.role.value} may not read {name!r}")
-        for name in topics:
-            if name in conn.topics:
-                continue
+        fresh = [name for name in dict.fromkeys(topics) if name not in conn.topics]
+        for name in fresh:
             conn.topics.add(name)
-            conn._syncing[name] = []
+            conn._syncing[name] = []  # pushes from now on wait here until the topic is synced
             self._by_topic.setdefault((conn.event, name), set()).add(conn)
-        for name in topics:
-            pending = conn._syncing.pop(name, [])
-            await conn.sync(name, resume.get(name))
-            for seq, epoch, message in pending:
-                conn.deliver(name, seq, epoch, message)
+        if fresh:
+            # one round trip for every topic's position, then the topics sync side by side
+            positions = await self.bus.positions(conn.event, fresh)
+            await asyncio.gather(*(conn.sync(name, resume.get(name), position=positions[name], adopt=True)
+                                   for name in fresh))
         return topics
 
     def forget(self, conn: Connection) -> None:

@@ -110,9 +110,10 @@ class Node:
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            stacks = _dump_stacks(self.process.pid)
             self.process.kill()
             self.process.wait(timeout=5)
-            raise AssertionError(f"node did not exit within {timeout} s of SIGTERM") from None
+            raise AssertionError(f"node did not exit within {timeout} s of SIGTERM\n{stacks}\n{self.log()}") from None
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -130,6 +131,18 @@ class Node:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         return httpx.post(self.url + path, headers=headers, timeout=10, **kw)
+
+
+def _dump_stacks(pid: int) -> str:
+    """What a stuck node is doing, for the failure message (py-spy, when installed)."""
+    spy = Path(sys.executable).with_name("py-spy")
+    if not spy.exists():
+        return "(install py-spy to see the stuck node's stacks)"
+    try:
+        return subprocess.run([str(spy), "dump", "--pid", str(pid), "--locals"], capture_output=True, text=True,
+                              timeout=20).stdout[-6000:]
+    except (subprocess.TimeoutExpired, OSError) as exc:
+        return f"(py-spy failed: {exc})"
 
 
 @contextlib.contextmanager
