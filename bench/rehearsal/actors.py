@@ -53,6 +53,11 @@ async def _recv(pipe: Connection, timeout: float) -> tuple[str, Any]:
     return str(kind), data
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 async def _sleep_until(epoch: float) -> None:
     await asyncio.sleep(max(0.0, epoch - time.time()))
 
@@ -197,6 +202,12 @@ class Crowd:
             self.counts["ack_ms"].append((time.time() - sent) * 1000)
         return reply
 
+    def _late_join(self, planned: float) -> None:
+        """A join that completes after its window's guard straddles a click: the truth is ambiguous."""
+        for _seg, start, end in self.spec["windows"]:
+            if start <= planned <= end and time.time() > self.t0 + end + self.spec["guard_before"]:
+                self.counts["late_acks"] += 1
+
     def _in_window(self, segment: str) -> bool:
         """An ack after the window's guard could have landed in the next segment: say so."""
         if time.time() > self.t0 + self.window_end[segment] + self.spec["guard_before"]:
@@ -210,10 +221,12 @@ class Crowd:
             await self.leave(uid)
         elif kind == "join":
             await self.join(uid)
+            self._late_join(action[0])
         elif kind == "drop":
             self.drop(uid)
             await _sleep_until(self.t0 + action[2])
             await self.join(uid, attempt=1)
+            self._late_join(action[2])
         elif kind == "chat":
             n = self.chat_n[uid] = self.chat_n.get(uid, 0) + 1
             src = self.spec["index"][uid]
@@ -265,6 +278,7 @@ async def _attendees(pipe: Connection, spec: dict[str, Any]) -> None:
     kind, t0 = await _recv(pipe, 300)
     assert kind == "go", kind
     crowd.t0 = float(t0)
+    cpu0, wall0 = _cpu(), time.monotonic()
     players = [crowd.play(uid, actions) for uid, actions in spec["actions"].items() if actions]
     deadline = crowd.t0 + spec["end"] + 60
     try:
@@ -272,7 +286,9 @@ async def _attendees(pipe: Connection, spec: dict[str, Any]) -> None:
     except TimeoutError:
         crowd.errors.append("actions still running 60 s after the end click")
     await _sleep_until(crowd.t0 + spec["end"] + 1.0)
-    pipe.send(("done", crowd.result()))
+    # the load generator shares the cores: a saturated one inflates every latency it measures
+    load = 100 * (_cpu() - cpu0) / max(time.monotonic() - wall0, 1e-3)
+    pipe.send(("done", {**crowd.result(), "cpu_pct": load}))
     kind, _ = await _recv(pipe, 300)
     assert kind == "close", kind
     for uid in list(crowd.clients):
@@ -287,12 +303,22 @@ def attendees_main(pipe: Connection, spec: dict[str, Any]) -> None:
 
 # --- moderator -----------------------------------------------------------------------------------
 
+def _fresh() -> Any:
+    import httpx
+
+    return httpx.Limits(max_keepalive_connections=0)
+
+
+FRESH = _fresh()
+
 async def _moderator(pipe: Connection, spec: dict[str, Any]) -> None:
     import httpx
 
     headers = {"Authorization": f"Bearer {spec['token']}"}
     base = f"{spec['url']}/api/events/{spec['event']}/agenda"
-    async with httpx.AsyncClient(headers=headers, timeout=STEP_TIMEOUT) as http:
+    # no keep-alive: clicks are seconds apart, and a POST on a connection the server has just closed
+    # for idleness (uvicorn: 5 s) fails with a ReadError that httpx does not retry
+    async with httpx.AsyncClient(headers=headers, timeout=STEP_TIMEOUT, limits=FRESH) as http:
         version = int((await http.get(f"{base}/state")).json()["version"])
         pipe.send(("ready", version))
         kind, t0 = await _recv(pipe, 600)
@@ -367,7 +393,7 @@ async def _scanners(pipe: Connection, spec: dict[str, Any]) -> None:
     import httpx
 
     headers = {"Authorization": f"Bearer {spec['token']}"}
-    async with httpx.AsyncClient(headers=headers, timeout=STEP_TIMEOUT) as http:
+    async with httpx.AsyncClient(headers=headers, timeout=STEP_TIMEOUT, limits=FRESH) as http:
         pipe.send(("ready", None))
         kind, _ = await _recv(pipe, 120)
         assert kind == "doors", kind

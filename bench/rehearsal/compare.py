@@ -80,18 +80,20 @@ def _timeline(truth: Truth, system: dict[str, Any], segment_ids: list[str]) -> l
                        f"click [{lo}, {hi}]")
     entered = [c for c in ok if c["action"] in ("start", "next")]
     moves = [e.get("to_segment") for e in log if e.get("action") in ("start", "next")]
-    _eq(out, "agenda log segments entered", moves, segment_ids[:len(entered)])
+    _eq(out, "agenda log segments entered", moves, [c["segment"] for c in entered])
+    _eq(out, "segments entered, in order", [c["segment"] for c in entered], segment_ids)
     timeline = {row["id"]: row for row in system["state"].get("timeline", [])}
     _eq(out, "agenda status at the end", system["state"].get("status"), "ended")
-    for i, click in enumerate(entered):
-        row = timeline.get(segment_ids[i], {})
+    for click in entered:
+        seg_id = str(click["segment"])
+        row = timeline.get(seg_id, {})
         start = row.get("actual_start")
         if start is None or not _within(start, click):
-            out.append(f"{segment_ids[i]} actual_start {start} is not its click")
+            out.append(f"{seg_id} actual_start {start} is not its click")
         leaving = ok[ok.index(click) + 1] if ok.index(click) + 1 < len(ok) else None
         end = row.get("actual_end")
         if leaving is not None and (end is None or not _within(end, leaving)):
-            out.append(f"{segment_ids[i]} actual_end {end} is not the next click")
+            out.append(f"{seg_id} actual_end {end} is not the next click")
     return out
 
 

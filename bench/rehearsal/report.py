@@ -25,7 +25,8 @@ def summary(result: dict[str, Any], truth: Truth | None) -> str:
         f"  questions       {result['questions']}; upvotes {result['upvotes']}; reactions {result['reactions']}",
         f"  agenda          moderator click to the last client: p99 {result['agenda_advance_p99_ms']} ms",
         f"  nodes           CPU {result['node_cpu_pct']} % of a core each (mean), RSS up to "
-        f"{result['node_rss_mb']} MB",
+        f"{result['node_rss_mb']} MB; attendee processes {result.get('client_cpu_pct')} % each; "
+        f"Redis {result.get('redis_cpu_pct')} %",
     ]
     if truth is not None:
         lines.append(

@@ -71,10 +71,12 @@ def build(segment_ids: list[str], crowds: list[dict[str, Any]], clicks: list[dic
     ok = [c for c in clicks if c["status"] == 200]
     entered = [c for c in ok if c["action"] in ("start", "next")]
     segments: list[SegmentTruth] = []
-    for i, click in enumerate(entered[:len(segment_ids)]):
+    for click in entered:
         leaving = ok[ok.index(click) + 1] if ok.index(click) + 1 < len(ok) else None
         end = leaving["click_ns"] / 1e9 if leaving else float("inf")
-        segments.append(SegmentTruth(segment_ids[i], click["click_ns"] / 1e9, end))
+        # the segment the server says the click entered (a refused click enters none)
+        if click["segment"] in segment_ids:
+            segments.append(SegmentTruth(click["segment"], click["click_ns"] / 1e9, end))
     for uid, user_spans in spans.items():
         for seg in segments:
             if any(a < seg.end and (b is None or b > seg.start) for a, b in user_spans):

@@ -1,7 +1,8 @@
 """The full rehearsal, small: every figure the system reports matches what the actors did.
 
 Runs ``python -m bench rehearsal`` as a subprocess (its own nodes, actors and key prefix on the
-test Redis) with 200 attendees over two nodes, the whole reference agenda on a compressed clock.
+suite's Redis) with 200 attendees over two nodes, 40 badges and one WHEP viewer: the whole reference
+agenda on a compressed clock (about 41 s of session, 50 s in all).
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ import sys
 from bench.rehearsal.report import REQUIRED
 from tests.support.servers import ROOT
 
-TEST_DB = os.environ.get("TEST_REDIS_DB", "15")
 
-
-def test_small_rehearsal_reports_every_figure_exactly() -> None:
+def test_small_rehearsal_reports_every_figure_exactly(redis_url: str) -> None:
     env = dict(os.environ)
-    env.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{TEST_DB}")
+    env["REDIS_URL"] = redis_url  # the suite's Redis (TEST_REDIS_DB, or the embedded one)
     env["TEST_KEY_PREFIX"] = os.environ.get("TEST_KEY_PREFIX", "plenary-test") + "-rehearsal"
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "rehearsal", "--attendees", "200", "--nodes", "2",
