@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +86,13 @@ class _Server:
                 if app.state.draining or outer.drain <= 0:
                     super().handle_exit(sig, frame)
                     return
-                app.state.draining = True
-                loop = asyncio.get_event_loop()
-                loop.call_later(outer.drain, super().handle_exit, sig, frame)
+                app.state.draining = True  # /readyz answers 503 from now on
+                # uvicorn polls should_exit every 0.1 s, so a timer thread may set it; scheduling on
+                # the event loop from inside a signal handler is not reliable under uvloop
+                stop = super().handle_exit
+                timer = threading.Timer(outer.drain, stop, args=(sig, frame))
+                timer.daemon = True
+                timer.start()
 
         self.drain = drain
         self.server = Server(config)
