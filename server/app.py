@@ -22,7 +22,8 @@ from server.config import Settings, ensure_secret, load_settings
 from server.logs import AccessLog, SecurityHeaders
 from server.problems import Problem, json_response, problem_handler
 from server.realtime.bus import Bus
-from server.realtime.endpoint import ConnectLimiter, ws_endpoint
+from server.realtime.endpoint import ws_endpoint
+from server.realtime.gate import ConnectGate
 from server.realtime.hub import Hub
 from server.services import Services, services
 from server.store import keys
@@ -114,7 +115,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.settings = settings
             app.state.events = events
             app.state.hub = hub
-            app.state.connect_limiter = ConnectLimiter(settings.connect_rate)
             for capability in CAPABILITIES:
                 await capability.install(svc)
             hub.start(list(events))
@@ -143,7 +143,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(AccessLog), Middleware(SecurityHeaders)],
+        middleware=[Middleware(ConnectGate, rate=settings.connect_rate), Middleware(AccessLog),
+                    Middleware(SecurityHeaders)],
         exception_handlers={Problem: problem_handler, 404: not_found, 405: method_not_allowed,
                             Exception: server_error},
     )

@@ -44,27 +44,6 @@ HELLO_TIMEOUT = 10.0
 TOKEN_PREFIX = "plenary.token."
 
 
-class ConnectLimiter:
-    """Per-address token bucket for handshakes on this node; refuses a connect storm before accept."""
-
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self.burst = rate * 2
-        self._buckets: dict[str, tuple[float, float]] = {}
-
-    def allow(self, address: str) -> bool:
-        now = time.monotonic()
-        tokens, ts = self._buckets.get(address, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - ts) * self.rate)
-        if len(self._buckets) > 100_000:
-            self._buckets.clear()  # bound memory under a spoofed-address flood
-        if tokens < 1:
-            self._buckets[address] = (tokens, now)
-            return False
-        self._buckets[address] = (tokens - 1, now)
-        return True
-
-
 async def _refuse(websocket: WebSocket, problem: Problem, why: str) -> None:
     metrics.REFUSED.labels(reason=why).inc()
     await websocket.send_denial_response(problem.response())
@@ -85,10 +64,6 @@ async def ws_endpoint(websocket: WebSocket) -> None:
     if hub.draining:
         await _refuse(websocket, Problem(503, "draining", "this node is shutting down; retry",
                                          headers={"Retry-After": "1"}), "draining")
-        return
-    if not state.connect_limiter.allow(address):
-        await _refuse(websocket, Problem(429, "too_many_connections", "too many connection attempts; slow down",
-                                         headers={"Retry-After": "1"}), "rate")
         return
     offered = [p.strip() for p in websocket.scope.get("subprotocols", [])]
     header_token = next((p[len(TOKEN_PREFIX):] for p in offered if p.startswith(TOKEN_PREFIX)), None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -36,6 +37,7 @@ async def chat_flood(url: str, token: str, seconds: float, rate: float) -> dict[
 
     reader = asyncio.create_task(read())
     start = time.monotonic()
+    run = os.urandom(4).hex()  # fresh client ids: a retried id is acknowledged for free, by design
     closed = None
     try:
         while time.monotonic() - start < seconds:
@@ -43,7 +45,7 @@ async def chat_flood(url: str, token: str, seconds: float, rate: float) -> dict[
             while sent < target:
                 sent += 1
                 await ws.send(json.dumps({"op": "chat.send", "id": sent,
-                                          "d": {"room": "main", "text": f"spam {sent}", "cid": f"s{sent}"}}))
+                                          "d": {"room": "main", "text": f"spam {sent}", "cid": f"{run}-{sent}"}}))
             await asyncio.sleep(0.005)
     except websockets.ConnectionClosed:
         pass
@@ -77,6 +79,8 @@ async def connect_storm(url: str, count: int, seconds: float) -> dict[str, objec
 
 
 def main() -> None:
+    # the attacker's own CPU stands in for another machine's: it must not starve the victims here
+    os.nice(19)
     kind = sys.argv[1]
     if kind == "chat-flood":
         result = asyncio.run(chat_flood(sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5])))

@@ -14,7 +14,6 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import pytest
 
@@ -32,7 +31,7 @@ RATE = 20  # pushes a second to every bystander
 
 @pytest.fixture(scope="module")
 def flood_node(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    with running(redis_url, tmp_path_factory.mktemp("flood"), env={"PLENARY_CONNECT_RATE": "200"}) as node:
+    with running(redis_url, tmp_path_factory.mktemp("flood"), env={"PLENARY_CONNECT_RATE": ""}) as node:
         yield node
 
 
@@ -78,22 +77,27 @@ async def test_chat_flood_and_connect_storm_leave_bystanders_unaffected(flood_no
     flooder = token("attendee", "Flooder", sub="flooder")
     flood_p99, flood = await p99_while(flood_node, redis_url, bystanders, 3,
                                        ["chat-flood", f"{flood_node.ws_url}/ws/{EVENT}", flooder, "3", "1000"])
-    storm_p99, storm = await p99_while(flood_node, redis_url, bystanders, 3,
-                                       ["connect-storm", f"{flood_node.ws_url}/ws/{EVENT}", "1000", "1"])
+    # a storm lasts a second, so one run is a small sample on a shared 2-core box: take the median of three
+    storms = []
+    for _ in range(3):
+        storms.append(await p99_while(flood_node, redis_url, bystanders, 3,
+                                      ["connect-storm", f"{flood_node.ws_url}/ws/{EVENT}", "1000", "1"]))
+    storm_p99 = sorted(p for p, _ in storms)[1]
+    storm = storms[0][1]
     quiet_after, _ = await p99_while(flood_node, redis_url, bystanders, 3)
     quiet = max(quiet_before, quiet_after)
     print(f"p99 ms: quiet {quiet_before:.1f}/{quiet_after:.1f}, chat flood {flood_p99:.1f}, "
-          f"connect storm {storm_p99:.1f}; flood {flood}; storm {storm}")
+          f"connect storm {[round(p, 1) for p, _ in storms]}; flood {flood}; storm {storm}")
 
     assert flood is not None and flood["sent"] >= 2000
     codes = flood["codes"]
     assert isinstance(codes, dict)
     assert codes.get("rate_limited", 0) >= flood["sent"] * 0.9 or flood["closed"] == 1008, flood
-    assert codes.get("ack", 0) <= 10, "the flooder got only its burst through"
+    assert codes.get("ack", 0) <= flood["sent"] * 0.01, "the flooder got only its burst and refill through"
     assert storm is not None
     statuses = storm["statuses"]
     assert isinstance(statuses, dict)
-    assert statuses.get("429", 0) >= 400, f"the storm was throttled: {storm}"
+    assert statuses.get("429", 0) >= 700, f"the storm was throttled: {storm}"
     assert flood_p99 <= quiet * 1.10, f"chat flood raised bystanders' p99 from {quiet:.1f} to {flood_p99:.1f} ms"
     assert storm_p99 <= quiet * 1.10, f"connect storm raised bystanders' p99 from {quiet:.1f} to {storm_p99:.1f} ms"
     for c in bystanders:

@@ -66,6 +66,7 @@ class Client:
             async for raw in self.ws:
                 for msg in json.loads(raw):
                     msg["_at"] = time.monotonic()
+                    msg["_wall"] = time.time()
                     self.messages.append(msg)
                     kind = msg.get("type")
                     if kind in ("ack", "error") and msg.get("id") in self.acks:
