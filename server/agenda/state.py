@@ -105,10 +105,14 @@ async def apply(
     ]
     new = msgspec.structs.replace(new, version=expected + 1)
     topic_keys, topic_args = svc.bus.publish_keys(event.id, TOPIC)
+    on = _segment_on(event, new)
+    # attendance's view of "which segment is on" moves in the same script (lib_segment.lua)
+    attendance_keys = [keys.segment_now, keys.presence_users, keys.in_hall, keys.segment_marks,
+                       keys.segment_viewers(on or "_none"), keys.segment_in_person(on or "_none")]
     applied, version = await svc.scripts.run(
-        "agenda_apply", [keys.agenda, keys.agenda_log, *topic_keys],
+        "agenda_apply", [keys.agenda, keys.agenda_log, *topic_keys, *attendance_keys],
         [expected, svc.key_ttl, LOG_MAXLEN, len(state_pairs) // 2, *topic_args,
-         msgspec.json.encode(render(new)), *state_pairs, *entry],
+         msgspec.json.encode(render(new)), on, f"{at / 1000:.3f}", svc.key_ttl, *state_pairs, *entry],
     )
     if not int(applied):
         raise StaleVersion(expected, await load(svc, event.id))
@@ -129,6 +133,13 @@ async def read_log(svc: Services, event_id: str, count: int = 500) -> list[dict[
                 item[name] = int(item[name])
         out.append(item)
     return out
+
+
+def _segment_on(event: Event, state: AgendaState) -> str:
+    """The id of the segment that is on (live or paused) in ``state``, or ""."""
+    if state.status in (Status.LIVE, Status.PAUSED) and 0 <= state.index < len(event.segments):
+        return event.segments[state.index].id
+    return ""
 
 
 async def current_segment(svc: Services, event_id: str) -> Segment | None:

@@ -48,14 +48,22 @@ async def record(svc: Services, event: Event, attendee: str, person: dict[str, s
     k = Keys(event.id)
     presence = svc.extras.get("attendance.presence")
     seg = presence.segment.get(event.id, "") if presence is not None else ""
-    first, moved, hall = await svc.scripts.run(
-        "checkin_scan",
-        [k.checkin, k.in_hall, k.checkin_log, k.registrants, k.reached, k.peaks, k.segment_marks,
-         k.segment_in_person(seg or "_none")],
-        [attendee, direction, gate, f"{time.time():.3f}", msgspec.json.encode(person), seg, svc.key_ttl,
-         actor],
-    )
-    return bool(first), bool(moved), int(hall)
+    for _ in range(3):  # the node's idea of the live segment may lag the agenda by a tick
+        reply = await svc.scripts.run(
+            "checkin_scan",
+            [k.checkin, k.in_hall, k.checkin_log, k.registrants, k.reached, k.peaks, k.segment_marks,
+             k.segment_in_person(seg or "_none"), k.segment_now],
+            [attendee, direction, gate, f"{time.time():.3f}", msgspec.json.encode(person), seg, svc.key_ttl,
+             actor],
+        )
+        if int(reply[0]) != -1:
+            first, moved, hall = reply
+            return bool(first), bool(moved), int(hall)
+        seg = reply[1].decode() if isinstance(reply[1], bytes) else str(reply[1])
+        if presence is not None:
+            presence.segment[event.id] = seg
+    raise Problem(503, "unavailable", "the agenda kept moving during this scan; scan again",
+                  headers={"Retry-After": "1"})
 
 
 async def scan(request: Request) -> Response:

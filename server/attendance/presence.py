@@ -126,16 +126,21 @@ class Presence:
 
     async def _add(self, conn: Connection) -> None:
         k = Keys(conn.event)
-        seg = self.segment.get(conn.event, "")
         person = profile(conn.claims)
-        keys = [k.presence_conns, k.presence_conn_user, k.presence_users, k.presence_user_conns,
-                k.unique_online, k.reached, k.people, k.presence_since, k.attendance_totals,
-                k.online_by, k.unique_by, k.peaks, k.segment_marks,
-                k.segment_viewers(seg) if seg else k.unique_online]
-        args: list[Any] = [conn.id, conn.user, _now(), self.ttl, self.svc.key_ttl,
-                           msgspec.json.encode(person), seg, person.get("country", ""),
-                           person.get("organisation", "")]
-        await self._run("presence_add", keys, args)
+        for _ in range(3):  # the segment can move under us at most once or twice in a row
+            seg = self.segment.get(conn.event, "")
+            keys = [k.presence_conns, k.presence_conn_user, k.presence_users, k.presence_user_conns,
+                    k.unique_online, k.reached, k.people, k.presence_since, k.attendance_totals,
+                    k.online_by, k.unique_by, k.peaks, k.segment_marks,
+                    k.segment_viewers(seg) if seg else k.unique_online, k.segment_now]
+            args: list[Any] = [conn.id, conn.user, _now(), self.ttl, self.svc.key_ttl,
+                               msgspec.json.encode(person), seg, person.get("country", ""),
+                               person.get("organisation", "")]
+            result = await self._run("presence_add", keys, args)
+            if int(result[0]) != -1:
+                return
+            self.segment[conn.event] = _text(result[1])  # the agenda moved: count in the new segment
+        log.warning("presence of %s not recorded: the segment kept changing", conn.id)
 
     async def _run(self, script: str, keys: list[str], args: list[Any]) -> Any:
         async with self._gate:

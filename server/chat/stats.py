@@ -17,7 +17,8 @@ from server.store.keys import Keys
 
 log = logging.getLogger("plenary.chat")
 
-_CACHE_SECONDS = 1.0
+# no cache: a line sent just after a click must count in the new segment, as attendance does
+_CACHE_SECONDS = 0.0
 _segment_cache: dict[str, tuple[float, str | None]] = {}
 
 

@@ -6,8 +6,14 @@
 -- ARGV[1]  attendee id   ARGV[2] "in" | "out"   ARGV[3] gate   ARGV[4] now (unix s)
 -- ARGV[5]  registrant JSON (kept if none is stored)   ARGV[6] live segment id or ""
 -- ARGV[7]  key TTL (s)   ARGV[8] who scanned
--- returns  {first check-in 0|1, moved 0|1 (entered or left now), in hall now}
+-- KEYS[9]  segment_now HASH {id}: the segment really on; ARGV[6] is the node's cached guess
+-- returns  {first check-in 0|1, moved 0|1 (entered or left now), in hall now}, or {-1, segment id}
+--          when the guess is stale: nothing was written, and the caller retries with that segment
 local id, dir, seg = ARGV[1], ARGV[2], ARGV[6]
+local actual = redis.call('HGET', KEYS[9], 'id') or ''
+if actual ~= seg then
+  return {-1, actual}
+end
 local first, moved = 0, 0
 if dir == 'in' then
   first = redis.call('SADD', KEYS[1], id)

@@ -16,10 +16,16 @@
 -- ARGV[1]  conn id      ARGV[2] user id     ARGV[3] now (unix s)   ARGV[4] presence TTL (s)
 -- ARGV[5]  key TTL (s)  ARGV[6] profile JSON  ARGV[7] live segment id or ""
 -- ARGV[8]  country or ""  ARGV[9] organisation or ""
--- returns  {added 0|1, online now}
+-- KEYS[15] segment_now HASH {id}: the segment really on; ARGV[7] is the node's cached guess
+-- returns  {added 0|1, online now}, or {-1, segment id} when the guess is stale: nothing was
+--          written, and the caller retries with that segment's key
 local conn, user, now, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local expires = now + ttl
 local seg = ARGV[7]
+local actual = redis.call('HGET', KEYS[15], 'id') or ''
+if actual ~= seg then
+  return {-1, actual}
+end
 if redis.call('ZSCORE', KEYS[1], conn) then
   redis.call('ZADD', KEYS[1], expires, conn)
   redis.call('ZADD', KEYS[3], 'GT', expires, user)
