@@ -25,6 +25,7 @@ chromium:
 
 lint: $(STAMP)
 	$(BIN)/ruff check server tests bench
+	$(BIN)/mypy server
 
 # Redis: REDIS_URL, else 127.0.0.1:6379, else tests/conftest.py starts the embedded one.
 test: $(STAMP) chromium lint

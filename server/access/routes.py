@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 import msgspec
 from starlette.requests import Request
@@ -95,7 +95,7 @@ async def restore_role(request: Request) -> Response:
 async def list_roles(request: Request) -> Response:
     event = event_of(request)
     await require(request, event.id, ORGANIZER)
-    raw = await services(request).redis.hgetall(Keys(event.id).roles)
+    raw = cast(dict[bytes, bytes], await services(request).redis.hgetall(Keys(event.id).roles))
     return json_response({k.decode(): v.decode() for k, v in raw.items()})
 
 

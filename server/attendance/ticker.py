@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -80,7 +80,7 @@ class Ticker:
         second = int(now)
         if self.presence.unsettled:
             await self.presence.settle()
-        recorded = await redis.hget(k.segment_now, "id")
+        recorded = cast(bytes | None, await redis.hget(k.segment_now, "id"))
         self.presence.segment[event.id] = recorded.decode() if recorded else ""
         if not await redis.set(k.attendance_slot("tick", second), self.svc.node, nx=True, ex=5):
             return
@@ -94,7 +94,7 @@ class Ticker:
         digest = hashlib.blake2b(
             msgspec.json.encode({k_: v for k_, v in data.items() if k_ not in _VOLATILE}), digest_size=12
         ).hexdigest()
-        previous = await redis.get(k.attendance_pushed)
+        previous = cast(bytes | None, await redis.get(k.attendance_pushed))
         if point is None and previous is not None and previous.decode() == digest:
             return
         await redis.set(k.attendance_pushed, digest, ex=self.svc.key_ttl)
@@ -127,8 +127,8 @@ class Ticker:
         online, in_hall = await pipe.execute()
         seg = self.presence.segment.get(event.id, "")
         point = {"t": round(now, 3), "online": int(online), "in_person": int(in_hall), "segment": seg or None}
-        await self.svc.redis.xadd(k.timeseries, {"t": point["t"], "online": point["online"],
-                                                 "in_person": point["in_person"], "segment": seg},
+        await self.svc.redis.xadd(k.timeseries, {"t": round(now, 3), "online": int(online),
+                                                 "in_person": int(in_hall), "segment": seg},
                                   maxlen=SERIES_MAXLEN, approximate=True)
         await self.svc.redis.expire(k.timeseries, self.svc.key_ttl)
         return point
