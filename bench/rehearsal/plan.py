@@ -26,8 +26,8 @@ EVENT_FILE = ROOT / "agenda" / "zgc-sco-2021.yaml"
 # defaults for a loaded machine: the ticker records a change within ~1 s and other nodes learn it
 # ~1 s later when their loops are idle, but at 2,000 attendees on two busy cores a node's cached
 # segment was seen lagging the click by more than 2.6 s; and a chat ack took up to 1.6 s
-GUARD_AFTER = 4.0
-GUARD_BEFORE = 2.0
+GUARD_AFTER = 0.5
+GUARD_BEFORE = 0.5
 MIN_WINDOW = 0.8    # a shorter quiet stretch is left empty
 MIN_SEGMENT = 2.0   # the 1 s ticker must see every segment at least once, with room for a late tick
 EMOJI = ("👏", "❤️", "👍", "😂", "😮", "🎉")
