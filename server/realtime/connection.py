@@ -158,7 +158,8 @@ class Connection:
         self._syncing[topic] = pending
         hub = self.hub
         try:
-            start = resume or self.protocol.positions.get(topic)
+            held = self.protocol.positions.get(topic)
+            start = resume or (Position(held.seq, held.epoch) if held is not None else None)
             seq, epoch = position if position is not None else await hub.bus.position(self.event, topic)
             replayed = False
             if start is not None and start.epoch == epoch and start.seq <= seq:

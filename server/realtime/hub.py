@@ -410,8 +410,24 @@ class Hub:
         self._deliver_all(key, seq, epoch, data)
 
     def _deliver_all(self, key: tuple[str, str], seq: int, epoch: str, data: bytes) -> None:
+        """Queue one push on every local subscriber: the fan-out hot path, once per socket per push.
+
+        The common case (the socket holds the previous push, is not syncing, writes directly) is
+        inlined; anything else goes through ``Connection.deliver`` with its dedupe and repair.
+        """
+        topic = key[1]
+        prev = seq - 1
+        limit = self.outbox_limit
+        dirty = self._dirty
         for conn in list(self._by_topic.get(key, ())):
-            conn.deliver(key[1], seq, epoch, data)
+            cursor = conn.protocol.positions.get(topic)
+            if (cursor is not None and cursor.seq == prev and cursor.epoch == epoch and conn.raw is not None
+                    and not conn._syncing and not conn.closed and len(conn.outbox) < limit):
+                cursor.seq = seq
+                conn.outbox.append(data)
+                dirty[conn] = None
+            else:
+                conn.deliver(topic, seq, epoch, data)
 
     async def _repair_all(self) -> None:
         """After the bus reconnects: push anything published while this node was not listening."""

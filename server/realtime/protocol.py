@@ -134,6 +134,16 @@ def frame(messages: list[bytes]) -> str:
     return (b"[" + b",".join(messages) + b"]").decode()
 
 
+class Cursor:
+    """Where a client is on one topic; mutable so the fan-out hot path updates it in place."""
+
+    __slots__ = ("epoch", "seq")
+
+    def __init__(self, seq: int, epoch: str) -> None:
+        self.seq = seq
+        self.epoch = epoch
+
+
 class Admit(enum.Enum):
     DELIVER = "deliver"
     DUPLICATE = "duplicate"
@@ -147,7 +157,7 @@ class Protocol:
         self.state = State.AWAITING_HELLO
         self.errors = 0
         self.max_errors = max_errors
-        self.positions: dict[str, Position] = {}
+        self.positions: dict[str, Cursor] = {}
 
     def receive(self, data: str | bytes) -> Event:
         """Parse one client frame into the event the endpoint must act on."""
@@ -208,12 +218,12 @@ class Protocol:
                 return Admit.GAP
         elif last is not None:
             return Admit.GAP
-        self.positions[topic] = Position(seq, epoch)
+        self.positions[topic] = Cursor(seq, epoch)
         return Admit.DELIVER
 
     def at(self, topic: str, seq: int, epoch: str) -> None:
         """Record that the client now holds ``topic`` up to ``seq`` (after a snapshot or replay)."""
-        self.positions[topic] = Position(seq, epoch)
+        self.positions[topic] = Cursor(seq, epoch)
 
     def _reject(self, request_id: RequestId, code: str, message: str, **extra: Any) -> Event:
         self.errors += 1
