@@ -8,6 +8,7 @@ else is ever shown it again.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import msgspec
@@ -84,6 +85,42 @@ async def recent(svc: Services, event: str, room: str, count: int = RECENT) -> l
     entries: Any = await svc.redis.xrevrange(Keys(event).chat(room), count=count + len(gone))
     messages = [_parse(eid, fields) for eid, fields in entries if text(eid) not in gone]
     return list(reversed(messages[:count]))
+
+
+class RoomView(msgspec.Struct, frozen=True):
+    """What a joining reader sees of a room, read in one round trip."""
+
+    messages: list[Message]
+    pinned: Message | None
+    slow_mode: int
+    muted_until: int
+
+
+async def room_view(svc: Services, event: str, room: str, user: str, count: int = RECENT) -> RoomView:
+    """The last ``count`` visible messages, the pin, slow mode and ``user``'s mute, pipelined.
+
+    A join storm reads this once per joiner, so it is one round trip instead of five.
+    """
+    k = Keys(event)
+    spare = 100  # deleted messages the over-read can skip; more than that falls back to a second read
+    async with svc.redis.pipeline(transaction=False) as pipe:
+        pipe.smembers(k.chat_deleted(room))
+        pipe.xrevrange(k.chat(room), count=count + spare)
+        pipe.get(k.pinned_in(room))
+        pipe.hget(k.rooms, f"{room}:slow")
+        pipe.zscore(k.mutes, user)
+        gone_raw, entries, pin_raw, slow, mute = await pipe.execute()
+    gone = {text(m) for m in gone_raw}
+    if len(gone) > spare:
+        entries = await svc.redis.xrevrange(k.chat(room), count=count + len(gone))
+    messages = [_parse(eid, fields) for eid, fields in entries if text(eid) not in gone]
+    until = int(mute or 0)
+    return RoomView(
+        messages=list(reversed(messages[:count])),
+        pinned=msgspec.json.decode(pin_raw, type=Message) if pin_raw else None,
+        slow_mode=int(slow or 0),
+        muted_until=until if until > time.time() * 1000 else 0,
+    )
 
 
 async def export(

@@ -36,15 +36,14 @@ def as_dict(message: Message) -> dict[str, Any]:
 
 
 async def snapshot(svc: Services, event: str, room: str, claims: Claims) -> dict[str, Any]:
-    messages = await history.recent(svc, event, room)
-    pin = await history.pinned(svc, event, room)
+    view = await history.room_view(svc, event, room, claims.sub)
     return {
         "room": room,
-        "messages": [as_dict(m) for m in messages],
-        "pinned": as_dict(pin) if pin else None,
-        "slow_mode": await limits.slow_mode_seconds(svc, event, room),
+        "messages": [as_dict(m) for m in view.messages],
+        "pinned": as_dict(view.pinned) if view.pinned else None,
+        "slow_mode": view.slow_mode,
         "max_chars": svc.settings.chat_max_chars,
-        "muted_until": await limits.muted_until(svc, event, claims.sub),
+        "muted_until": view.muted_until,
     }
 
 

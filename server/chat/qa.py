@@ -187,10 +187,12 @@ async def settings(svc: Services, ctx: OpContext, d: QaSettings) -> dict[str, An
 async def questions(svc: Services, event: str, reader: Claims) -> list[dict[str, Any]]:
     """Every question ``reader`` may see, most votes first, then oldest first."""
     keys = Keys(event)
-    raw = await svc.redis.hgetall(keys.questions)
-    ranked: Any = await svc.redis.zrange(keys.question_votes_rank, 0, -1, withscores=True)
+    async with svc.redis.pipeline(transaction=False) as pipe:  # one round trip: joins read this
+        pipe.hgetall(keys.questions)
+        pipe.zrange(keys.question_votes_rank, 0, -1, withscores=True)
+        pipe.hgetall(keys.question_vote_versions)
+        raw, ranked, versions = await pipe.execute()
     ranks = dict(ranked)
-    versions = await svc.redis.hgetall(keys.question_vote_versions)
     out: list[dict[str, Any]] = []
     for qid, blob in raw.items():
         q = _decode(blob)
@@ -204,14 +206,13 @@ async def questions(svc: Services, event: str, reader: Claims) -> list[dict[str,
 async def snapshot(svc: Services, event: str, reader: Claims) -> dict[str, Any]:
     listed = await questions(svc, event, reader)
     keys = Keys(event)
-    voted: list[str] = []
-    if listed:
-        async with svc.redis.pipeline(transaction=False) as pipe:
-            for item in listed:
-                pipe.sismember(keys.question_voters(item["id"]), reader.sub)
-            flags = await pipe.execute()
-        voted = [item["id"] for item, flag in zip(listed, flags, strict=True) if flag]
-    highlighted_id = await svc.redis.hget(keys.qa_settings, "highlighted")
+    async with svc.redis.pipeline(transaction=False) as pipe:
+        for item in listed:
+            pipe.sismember(keys.question_voters(item["id"]), reader.sub)
+        pipe.hget(keys.qa_settings, "highlighted")
+        pipe.hget(keys.qa_settings, "review")
+        *flags, highlighted_id, review = await pipe.execute()
+    voted = [item["id"] for item, flag in zip(listed, flags, strict=True) if flag]
     highlighted = None
     if highlighted_id is not None:
         highlighted = next((q for q in listed if q["id"] == history.text(highlighted_id)), None)
@@ -219,4 +220,4 @@ async def snapshot(svc: Services, event: str, reader: Claims) -> dict[str, Any]:
         if highlighted is not None and stored is not None and not reader.is_staff:
             highlighted = view(_decode(stored), None, highlighted["votes"], highlighted["v"])
     return {"questions": listed, "voted": voted, "highlighted": highlighted,
-            "review": await review_on(svc, event), "max_chars": svc.settings.chat_max_chars}
+            "review": review == b"1", "max_chars": svc.settings.chat_max_chars}
