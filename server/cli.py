@@ -38,6 +38,9 @@ def serve(args: argparse.Namespace) -> int:
         for line in exc.problems:
             print(line, file=sys.stderr)
         return _fail("PLENARY_AGENDA_DIR: the event files above have problems")
+    busy = _port_in_use(settings.host, settings.port)
+    if busy:
+        return _fail(f"PLENARY_PORT: cannot listen on {settings.host}:{settings.port}: {busy}")
     embedded: EmbeddedRedis | None = None
     try:
         if settings.redis_url is None:
@@ -71,6 +74,21 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def _port_in_use(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be bound now, or None; checked before anything else starts."""
+    import socket
+
+    if port == 0:
+        return None
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
 
 
 class _Server:

@@ -133,7 +133,7 @@ SETTINGS: tuple[Spec, ...] = (
          "Pushes kept per topic for resume; an older position gets a resync with a fresh snapshot."),
     Spec("PLENARY_PRESENCE_TTL", "presence_ttl", "60", _positive_int,
          "Seconds a connection counts as online without a refresh (a crashed node's users leave within it)."),
-    Spec("PLENARY_CONNECT_RATE", "connect_rate", "50", _positive_int,
+    Spec("PLENARY_CONNECT_RATE", "connect_rate", "25", _positive_int,
          "WebSocket handshakes accepted per second from one address (burst twice that); more get 429 before "
          "accept. Raise it when a whole hall joins from behind one NAT address."),
     Spec("PLENARY_OPS_RATE", "ops_rate", "20", _positive_float,
@@ -173,7 +173,7 @@ class Settings:
     outbox_limit: int = 4000
     history: int = 2000
     presence_ttl: int = 60
-    connect_rate: int = 50
+    connect_rate: int = 25
     ops_rate: float = 20.0
     chat_max_chars: int = 500
     chat_rate: float = 1.0

@@ -63,7 +63,10 @@ class EmbeddedRedis:
     def start(self, timeout: float = 10.0) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)
         if self.socket.exists():
-            self.socket.unlink()
+            if _answers(self.socket):
+                raise ConfigError("PLENARY_VAR_DIR", f"{self.directory} is in use by another plenary serve "
+                                  "(its Redis answers there); stop it or set another PLENARY_VAR_DIR")
+            self.socket.unlink()  # left over from a process that died
         args = [
             redis_server_binary(),
             "--port", "0",
@@ -97,6 +100,19 @@ class EmbeddedRedis:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+def _answers(socket_path: Path) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as probe:
+        probe.settimeout(1)
+        try:
+            probe.connect(str(socket_path))
+            probe.sendall(b"PING\r\n")
+            return probe.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
 
 
 def client(url: str) -> aioredis.Redis:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import sys
 import time
 from collections import Counter
@@ -55,6 +56,18 @@ async def chat_flood(url: str, token: str, seconds: float, rate: float) -> dict[
     return {"sent": sent, "codes": dict(codes), "closed": closed}
 
 
+SOURCE = "127.0.0.66"  # the attacker's own address on the loopback network, apart from the bystanders'
+
+
+async def _socket(url: str) -> socket.socket:
+    port = int(url.split(":")[2].split("/")[0])
+    sock = socket.socket()
+    sock.bind((SOURCE, 0))
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    return sock
+
+
 async def connect_storm(url: str, count: int, seconds: float) -> dict[str, object]:
     statuses: Counter[str] = Counter()
     start = time.monotonic()
@@ -63,7 +76,9 @@ async def connect_storm(url: str, count: int, seconds: float) -> dict[str, objec
     async def one(i: int) -> None:
         await asyncio.sleep(seconds * i / count)
         try:
-            ws = await websockets.connect(url, subprotocols=["plenary.v1"], open_timeout=10)  # type: ignore[list-item]
+            sock = await _socket(url)
+            ws = await websockets.connect(url, subprotocols=["plenary.v1"], open_timeout=10,  # type: ignore[list-item]
+                                          sock=sock)
             statuses["101"] += 1
             opened.append(ws)
         except websockets.InvalidStatus as exc:

@@ -1,5 +1,8 @@
 """Floods: a chat flood and a connection storm are throttled, and bystanders do not notice.
 
+The attacker runs as its own process, at low priority, from its own loopback address (127.0.0.66),
+standing in for another machine; the bystanders connect from 127.0.0.1.
+
 "Do not notice" is measured here, in the same run: the p99 push latency of 40 bystanders while
 the attack runs, against the worse of two quiet runs (before and after), within 10%.
 """
@@ -77,12 +80,12 @@ async def test_chat_flood_and_connect_storm_leave_bystanders_unaffected(flood_no
     flooder = token("attendee", "Flooder", sub="flooder")
     flood_p99, flood = await p99_while(flood_node, redis_url, bystanders, 3,
                                        ["chat-flood", f"{flood_node.ws_url}/ws/{EVENT}", flooder, "3", "1000"])
-    # a storm lasts a second, so one run is a small sample on a shared 2-core box: take the median of three
+    # a storm lasts a second, so one run is a small sample on a 2-core box: take the median of five
     storms = []
-    for _ in range(3):
+    for _ in range(5):
         storms.append(await p99_while(flood_node, redis_url, bystanders, 3,
                                       ["connect-storm", f"{flood_node.ws_url}/ws/{EVENT}", "1000", "1"]))
-    storm_p99 = sorted(p for p, _ in storms)[1]
+    storm_p99 = sorted(p for p, _ in storms)[2]
     storm = storms[0][1]
     quiet_after, _ = await p99_while(flood_node, redis_url, bystanders, 3)
     quiet = max(quiet_before, quiet_after)
@@ -97,7 +100,7 @@ async def test_chat_flood_and_connect_storm_leave_bystanders_unaffected(flood_no
     assert storm is not None
     statuses = storm["statuses"]
     assert isinstance(statuses, dict)
-    assert statuses.get("429", 0) >= 700, f"the storm was throttled: {storm}"
+    assert statuses.get("429", 0) >= 850, f"the storm was throttled: {storm}"
     assert flood_p99 <= quiet * 1.10, f"chat flood raised bystanders' p99 from {quiet:.1f} to {flood_p99:.1f} ms"
     assert storm_p99 <= quiet * 1.10, f"connect storm raised bystanders' p99 from {quiet:.1f} to {storm_p99:.1f} ms"
     for c in bystanders:

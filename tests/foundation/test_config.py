@@ -76,3 +76,15 @@ def test_generated_secret_survives_restarts(tmp_path: Path) -> None:
     second = ensure_secret(load_settings(env)).secret
     assert first and first == second and len(first) >= 32
     assert (tmp_path / "var" / "secret").stat().st_mode & 0o077 == 0
+
+
+def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = serve({"PLENARY_PORT": str(port), "REDIS_URL": "redis://127.0.0.1:1/0"}, tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"PLENARY_PORT: cannot listen on 127.0.0.1:{port}" in result.stderr
