@@ -125,7 +125,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 app.state.draining = True
                 await hub.stop(settings.shutdown_grace)
                 for capability in reversed(CAPABILITIES):
-                    await capability.uninstall(svc)
+                    # each step is bounded: a shutdown that waits forever is a node nobody can deploy
+                    try:
+                        await asyncio.wait_for(capability.uninstall(svc), timeout=5)
+                    except Exception:
+                        log.exception("stopping %s failed or took over 5 s; going on", capability.__name__)
 
     routes: list[BaseRoute] = [
         Route("/livez", livez),

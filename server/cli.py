@@ -62,7 +62,9 @@ def serve(args: argparse.Namespace) -> int:
             ws_ping_interval=10, ws_ping_timeout=15, timeout_graceful_shutdown=int(settings.shutdown_grace),
             log_config=None, access_log=False, lifespan="on", server_header=False,
             ws_per_message_deflate=False, backlog=4096,
-        ), app=app, drain=settings.drain_seconds)
+        ), app=app, drain=settings.drain_seconds,
+            deadline=settings.drain_seconds + settings.shutdown_grace + 5,
+            on_deadline=embedded.stop if embedded is not None else None)
         # uvicorn re-raises the signal it caught once it has shut down; with this handler that
         # becomes a clean exit that still runs the finally below (and stops the embedded Redis)
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
@@ -94,13 +96,20 @@ def _port_in_use(host: str, port: int) -> str | None:
 class _Server:
     """uvicorn's server, with a drain step first: /readyz says 503 before sockets are closed."""
 
-    def __init__(self, config: Any, app: Any, drain: float) -> None:
+    def __init__(self, config: Any, app: Any, drain: float, deadline: float,
+                 on_deadline: Any = None) -> None:
         import uvicorn
 
         outer = self
 
         class Server(uvicorn.Server):
             def handle_exit(self, sig: int, frame: Any) -> None:
+                if not outer.watching:
+                    # the promise is an exit within the grace period: if anything hangs, leave anyway
+                    outer.watching = True
+                    watchdog = threading.Timer(outer.deadline, outer.give_up)
+                    watchdog.daemon = True
+                    watchdog.start()
                 if app.state.draining or outer.drain <= 0:
                     super().handle_exit(sig, frame)
                     return
@@ -113,7 +122,19 @@ class _Server:
                 timer.start()
 
         self.drain = drain
+        self.watching = False
+        self.deadline = deadline
+        self.on_deadline = on_deadline
         self.server = Server(config)
+
+    def give_up(self) -> None:
+        import logging
+        import os
+
+        logging.getLogger("plenary.app").error("shutdown took over %.0f s; exiting now", self.deadline)
+        if self.on_deadline is not None:
+            self.on_deadline()
+        os._exit(3)
 
     @property
     def started(self) -> bool:

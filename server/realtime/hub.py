@@ -184,14 +184,19 @@ class Hub:
         conns = list(self.conns.values())
         if conns:
             log.info("closing %d sockets with 1012", len(conns))
-            results = await asyncio.wait_for(
-                asyncio.gather(*(c.close(1012) for c in conns), return_exceptions=True), timeout=grace
-            ) if grace > 0 else []
-            del results
+            try:
+                await asyncio.wait_for(
+                    asyncio.gather(*(c.close(1012) for c in conns), return_exceptions=True), timeout=grace
+                )
+            except TimeoutError:
+                log.warning("sockets still closing after %.1f s; going on", grace)
         for task in (self._ticker, self._refresher):
             if task is not None:
                 task.cancel()
-        await self.bus.stop()
+        try:
+            await asyncio.wait_for(self.bus.stop(), timeout=3)
+        except TimeoutError:
+            log.warning("the bus listener did not stop within 3 s; going on")
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

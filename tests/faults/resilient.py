@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from typing import Any
 
 from websockets.exceptions import WebSocketException
@@ -44,8 +45,9 @@ class ResilientChatter:
         client.by_topic["chat:main"] = []
 
     async def send(self, text: str, cid: str) -> None:
-        """Send until acknowledged, reconnecting (to the next node) when the socket is gone."""
-        for _ in range(20):
+        """Send until acknowledged, reconnecting (to the next node) when the socket is gone (30 s at most)."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
             assert self.client is not None
             if self.client.closed.done():
                 self.reconnects += 1

@@ -11,6 +11,7 @@ from tests.support.servers import running, wait_until
 from tests.support.wsclient import Client, token
 
 FAST_CHAT = {"PLENARY_CHAT_RATE": "50", "PLENARY_CHAT_BURST": "50", "PLENARY_PRESENCE_TTL": "6",
+             "PLENARY_OPS_RATE": "500",
              "PLENARY_LOG_LEVEL": "info"}
 
 
