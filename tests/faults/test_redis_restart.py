@@ -7,8 +7,9 @@ from pathlib import Path
 
 import httpx
 
+from server.attendance.badges import sign
 from server.store.connection import EmbeddedRedis
-from tests.support.servers import Node, running, wait_until
+from tests.support.servers import SECRET, Node, running, wait_until
 from tests.support.wsclient import Client, token
 
 
@@ -31,6 +32,11 @@ async def _scenario(redis: EmbeddedRedis, a: Node, b: Node) -> None:
     alice = await Client.connect(a.ws_url, token=token("attendee", "Alice", sub="alice"))
     bob = await Client.connect(b.ws_url, token=token("attendee", "Bob", sub="bob"))
     before = await alice.request("chat.send", {"room": "main", "text": "before the outage", "cid": "c1"})
+    door = token("checkin", "Door 1", sub="door-1")
+    organizer = token("organizer", "Organizer", sub="organizer")
+    badge = sign(SECRET, "zgc-sco-2021", "att-dilnoza", "Dilnoza")
+    scanned = a.post("/api/events/zgc-sco-2021/checkins", door, json={"badge": badge, "gate": "north"})
+    assert scanned.status_code == 201
     pids = (a.process.pid, b.process.pid)  # type: ignore[union-attr]
 
     redis.stop()
@@ -53,6 +59,10 @@ async def _scenario(redis: EmbeddedRedis, a: Node, b: Node) -> None:
     late = await Client.connect(b.ws_url, token=token("attendee", "Carol", sub="carol"))
     snap = await late.wait_for(lambda c: c.snapshot("chat:main"), 10)
     assert [m["id"] for m in snap["d"]["messages"]] == [before["id"]], "the stored message survived"
+    figures = b.get("/api/events/zgc-sco-2021/attendance", organizer).json()
+    assert figures["checked_in_total"] == 1 and figures["in_person_now"] == 1, "the check-in survived"
+    again = a.post("/api/events/zgc-sco-2021/checkins", door, json={"badge": badge, "gate": "south"})
+    assert again.status_code == 200 and again.json()["status"] == "already_checked_in"
 
     # the bus came back by itself: a message through A reaches B's client again (bounded retries:
     # the nodes re-subscribe on their own schedule, and the retry uses the same cid so it is stored once)
