@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.support.servers import EVENT, Node
@@ -15,7 +14,6 @@ ARGS = ["--no-sandbox", "--headless=new", "--disable-background-networking", "--
         "--disable-gpu", "--disable-dev-shm-usage"]
 
 
-@pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed (make chromium)")
 def test_moderator_next_moves_the_attendee_page(node: Node) -> None:
     mod = token("moderator", "Tim Luan")
     assert node.post(f"/api/events/{EVENT}/agenda/actions", mod,

@@ -40,6 +40,17 @@ async def wait_figures(node: Node, predicate: Callable[[dict[str, Any]], bool], 
                          f"in_person={last.get('in_person_now')}")
 
 
+def presence_expiry(redis_client: Any, conn_id: str) -> float | None:
+    """When the server's presence entry for ``conn_id`` expires (None: the server removed it)."""
+    import os
+
+    from server.store import keys
+
+    keys.configure(os.environ.get("TEST_KEY_PREFIX", "plenary-test"))
+    score = redis_client.zscore(keys.Keys(EVENT).presence_conns, conn_id)
+    return None if score is None else float(score)
+
+
 async def post(node: Node, path: str, body: Any, tok: str = DESK) -> httpx.Response:
     async with httpx.AsyncClient(timeout=10) as http:
         return await http.post(f"{node.url}/api/events/{EVENT}{path}", json=body,

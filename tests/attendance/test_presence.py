@@ -8,8 +8,8 @@ from pathlib import Path
 
 import redis
 
-from tests.attendance.conftest import figures, wait_figures
-from tests.support.servers import Node, running
+from tests.attendance.conftest import figures, presence_expiry, wait_figures
+from tests.support.servers import Node, running, wait_until
 from tests.support.wsclient import Client, token
 
 
@@ -18,7 +18,7 @@ async def join(node: Node, user: str, **traits: str) -> Client:
                                                          traits=traits or None), topics=[])
 
 
-async def test_several_tabs_count_once_and_the_last_tab_leaves_at_once(node: Node) -> None:
+async def test_several_tabs_count_once_and_the_last_tab_leaves_at_once(node: Node, clean_redis: redis.Redis) -> None:
     tabs = [await join(node, "ana", country="Egypt") for _ in range(3)]
     other = await join(node, "bo", organisation="ZGC")
     # staff and the hall projector are connected but are not audience
@@ -30,7 +30,9 @@ async def test_several_tabs_count_once_and_the_last_tab_leaves_at_once(node: Nod
     assert data["online_by"]["organisation"] == {"ZGC": 1}
     await tabs[0].close()
     await tabs[1].close()
-    await asyncio.sleep(0.3)  # give a wrong "left" time to show; the count must not move
+    # once the server has removed both closed tabs' entries, the count must not have moved
+    closed = [t.welcome["conn"] for t in tabs[:2]]
+    wait_until(lambda: all(presence_expiry(clean_redis, c) is None for c in closed), 5, what="tabs removed")
     assert (await figures(node))["online_now"] == 2
     await tabs[2].close()
     # well inside the 60 s TTL: a clean close leaves at once
@@ -86,8 +88,13 @@ async def test_a_killed_node_loses_its_users_within_the_ttl_and_the_others_stay(
         # b's users stay; a's go within the TTL (3 s) plus one purge tick; twin stays via node B
         data = await wait_figures(b, lambda f: f["online_now"] == 5, 3 + 2, "node A's users gone")
         assert data["unique_online"] == 10
-        # and they stay gone while B keeps refreshing its own for several TTLs
-        await asyncio.sleep(4)
+        # and they stay gone while B refreshes its own entries, twice (each refresh moves the expiry)
+        mine = on_b[0].welcome["conn"]
+        for _ in range(2):
+            before = presence_expiry(clean_redis, mine)
+            assert before is not None
+            wait_until(lambda before=before: (presence_expiry(clean_redis, mine) or 0) > before, 5,
+                       what="node B's presence refresh")
         assert (await figures(b))["online_now"] == 5
         for c in on_b + both[1:]:
             await c.close()

@@ -17,7 +17,6 @@ ARGS = ["--no-sandbox", "--headless=new", "--disable-background-networking", "--
         "--disable-gpu", "--disable-dev-shm-usage"]
 XSS = "<img src=x onerror=alert(1)>"
 
-pytestmark = pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed")
 
 
 @pytest.fixture

@@ -87,7 +87,7 @@ async def test_sigterm_with_1000_sockets_moves_them_without_losing_chat(
                 await asyncio.sleep(0.05)  # the speaker's own pace: 20 lines a second
 
         talking = asyncio.create_task(talk())
-        await asyncio.sleep(1)  # let some lines flow before the deploy; pacing, not synchronisation
+        await speaker.wait_for(lambda _: len(sent) >= 10, 20, what="lines flowing before the deploy")
         done = threading.Event()
         probes: list[tuple[float, int]] = []
         watcher = threading.Thread(target=watch_readyz, args=(a, done, probes), daemon=True)
@@ -99,7 +99,9 @@ async def test_sigterm_with_1000_sockets_moves_them_without_losing_chat(
         first_close = time.monotonic()
         assert await asyncio.to_thread(a.process.wait, 20) == 0
         done.set()
-        await asyncio.sleep(1)
+        after_deploy = len(sent)
+        await speaker.wait_for(lambda _: len(sent) >= after_deploy + 10 or talking.done(), 20,
+                               what="lines flowing after the deploy")
         stop.set()
         await talking
         await speaker.request("chat.send", {"room": "main", "text": "end", "cid": "end"})

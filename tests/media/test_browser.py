@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
+from playwright import async_api as playwright
 
 from tests.support.servers import Node
 from tests.support.wsclient import Client, token
-
-playwright = pytest.importorskip("playwright.async_api")
 
 ARGS = ["--no-sandbox", "--headless=new", "--disable-background-networking", "--disable-component-update",
         "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
