@@ -6,6 +6,7 @@
 -- KEYS[8]  online_by HASH KEYS[9] people HASH
 -- ARGV[1]  now (unix s)   ARGV[2] presence TTL (s)  ARGV[3] purge limit   ARGV[4..] conn ids to refresh
 -- returns  {purged count, conn ids that were not there (the caller re-adds them)...}
+--#include lib_presence_leave
 local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
 local expires = now + ttl
 local missing = {}
@@ -26,22 +27,7 @@ local function leave(user, at)
   -- a user refreshed by another node's connection keeps a later score; only drop a stale one
   local score = tonumber(redis.call('ZSCORE', KEYS[3], user))
   if score and score <= now then redis.call('ZREM', KEYS[3], user) end
-  local since = redis.call('HGET', KEYS[5], user)
-  if since then
-    local spent = math.max(0, at - tonumber(since))
-    redis.call('HINCRBYFLOAT', KEYS[7], user, spent)
-    redis.call('HINCRBYFLOAT', KEYS[6], 'watch_total', spent)
-    redis.call('HINCRBYFLOAT', KEYS[6], 'since_sum', -tonumber(since))
-    redis.call('HINCRBY', KEYS[6], 'since_n', -1)
-    redis.call('HDEL', KEYS[5], user)
-  end
-  local ok, profile = pcall(cjson.decode, redis.call('HGET', KEYS[9], user) or '{}')
-  if ok and type(profile) == 'table' then
-    for _, field in ipairs({'country', 'organisation'}) do
-      local v = profile[field]
-      if type(v) == 'string' and v ~= '' then redis.call('HINCRBY', KEYS[8], field .. ':' .. v, -1) end
-    end
-  end
+  user_left(KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], user, at)
 end
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
 local purged = 0

@@ -4,6 +4,7 @@
 -- KEYS[8]  online_by HASH KEYS[9] people HASH
 -- ARGV[1]  conn id        ARGV[2] now (unix s)
 -- returns  {removed 0|1, user left 0|1}
+--#include lib_presence_leave
 local conn = ARGV[1]
 local user = redis.call('HGET', KEYS[2], conn)
 if not user then return {0, 0} end
@@ -13,20 +14,5 @@ local live = redis.call('HINCRBY', KEYS[4], user, -1)
 if live > 0 then return {1, 0} end
 redis.call('HDEL', KEYS[4], user)
 redis.call('ZREM', KEYS[3], user)
-local since = redis.call('HGET', KEYS[5], user)
-if since then
-  local spent = math.max(0, tonumber(ARGV[2]) - tonumber(since))
-  redis.call('HINCRBYFLOAT', KEYS[7], user, spent)
-  redis.call('HINCRBYFLOAT', KEYS[6], 'watch_total', spent)
-  redis.call('HINCRBYFLOAT', KEYS[6], 'since_sum', -tonumber(since))
-  redis.call('HINCRBY', KEYS[6], 'since_n', -1)
-  redis.call('HDEL', KEYS[5], user)
-end
-local ok, profile = pcall(cjson.decode, redis.call('HGET', KEYS[9], user) or '{}')
-if ok and type(profile) == 'table' then
-  for _, field in ipairs({'country', 'organisation'}) do
-    local v = profile[field]
-    if type(v) == 'string' and v ~= '' then redis.call('HINCRBY', KEYS[8], field .. ':' .. v, -1) end
-  end
-end
+user_left(KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], user, tonumber(ARGV[2]))
 return {1, 1}
